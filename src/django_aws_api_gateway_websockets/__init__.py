@@ -1,0 +1,1 @@
+"""WebSockets for Django, with AWS API Gateway holding the connections."""

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class DjangoAwsApiGatewayWebsocketsConfig(AppConfig):
+    name = "django_aws_api_gateway_websockets"
+    verbose_name = "Django AWS ApiGateway Websockets"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the system checks and the signal receivers.
+        from . import checks, signals  # noqa: F401

@@ -1,0 +1,1 @@
+"""Django system checks over the settings and the routed WebSocket views."""

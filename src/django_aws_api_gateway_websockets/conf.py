@@ -1,0 +1,171 @@
+"""Every setting the package reads, its default and its validation, in one place.
+
+Settings live in the ``WEBSOCKETS`` dict of the Django settings module, plus a few
+top-level AWS settings kept from the original package (``AWS_GATEWAY_REGION_NAME``,
+``AWS_REGION_NAME``, ``AWS_IAM_PROFILE``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``).
+
+Runtime readers never raise on a bad value: they fall back to the default, and the
+system checks (``checks.py``) report the bad value instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+#: Positive integer settings and their defaults.
+DEFAULTS: dict[str, int] = {
+    # Token endpoint: tokens one user may obtain per minute.
+    "token_rate_limit_per_minute": 20,
+    # How long a token stays valid, in seconds.
+    "token_expiry_seconds": 60,
+    # Connection attempts per client IP and per user in a window (views may override).
+    "rate_limit_max_attempts": 20,
+    "rate_limit_window_minutes": 1,
+    # How many proxies that append to X-Forwarded-For stand in front of Django.
+    # API Gateway itself is one. The client IP is the entry this far from the right.
+    "trusted_proxy_count": 1,
+    # Fan-out: most Management API posts per second from one process (the account
+    # limit is 10,000 requests per second, shared with all API Gateway traffic).
+    "send_rate_per_second": 8000,
+    # Fan-out: concurrent posts in flight from one process.
+    "send_concurrency": 200,
+    # Fan-out: attempts per recipient on 429, 5xx and timeouts.
+    "send_max_attempts": 4,
+    # Fan-out: recipients read from the database per chunk and per background task.
+    "send_batch_size": 1000,
+    # Seconds after which a connected session is considered gone (AWS caps at 2 h).
+    "session_max_age_seconds": 7200,
+}
+
+#: Boolean settings and their defaults.
+BOOLEAN_DEFAULTS: dict[str, bool] = {
+    # Push edits of gateways and routes to AWS when they are saved.
+    "push_changes_to_aws": True,
+}
+
+#: Float settings and their defaults.
+FLOAT_DEFAULTS: dict[str, float] = {
+    # Fan-out: seconds to wait for one Management API answer.
+    "send_timeout_seconds": 10.0,
+}
+
+#: Settings that have no default (unset means "off" or "AWS").
+OPTIONAL_KEYS = frozenset(
+    {
+        "gateway_secret",
+        "allowed_integration_hosts",
+        "allowed_origins",
+        "management_endpoint_url",
+    }
+)
+
+KNOWN_KEYS = (
+    frozenset(DEFAULTS) | frozenset(BOOLEAN_DEFAULTS) | frozenset(FLOAT_DEFAULTS) | OPTIONAL_KEYS
+)
+
+#: The header API Gateway adds through a static integration mapping when a secret is set.
+GATEWAY_SECRET_HEADER = "X-Ws-Gateway-Secret"
+#: 32 or more characters that survive a single-quoted API Gateway mapping literal.
+GATEWAY_SECRET_PATTERN = re.compile(r"[A-Za-z0-9._~+/=-]{32,}")
+
+#: The Management API endpoint of an API in AWS.
+AWS_MANAGEMENT_ENDPOINT = "https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
+
+
+def get_websockets_config() -> dict[str, Any]:
+    """The ``WEBSOCKETS`` dict, or ``{}`` when it is unset or not a dict."""
+    config = getattr(settings, "WEBSOCKETS", None)
+    return config if isinstance(config, dict) else {}
+
+
+def is_positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def get_setting(name: str) -> int:
+    """A positive integer setting; a missing or invalid value gives the default."""
+    default = DEFAULTS[name]
+    value = get_websockets_config().get(name, default)
+    if name == "trusted_proxy_count":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return value if ok else default
+    return value if is_positive_int(value) else default
+
+
+def get_boolean_setting(name: str) -> bool:
+    default = BOOLEAN_DEFAULTS[name]
+    value = get_websockets_config().get(name, default)
+    return value if isinstance(value, bool) else default
+
+
+def get_float_setting(name: str) -> float:
+    default = FLOAT_DEFAULTS[name]
+    value = get_websockets_config().get(name, default)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else default
+
+
+def get_gateway_secrets() -> list[str]:
+    """Accepted gateway secrets; the first is the one API Gateway is configured to send.
+
+    An empty list means the check is off.
+    """
+    value = get_websockets_config().get("gateway_secret")
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if isinstance(item, str) and item]
+    return []
+
+
+def _host_list(key: str) -> list[str]:
+    value = get_websockets_config().get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [item.strip().lower() for item in value if isinstance(item, str) and item.strip()]
+
+
+def get_allowed_integration_hosts() -> list[str]:
+    """Hosts an integration URL may name; ``*.example.com`` means sub-domains only.
+
+    Empty means any host.
+    """
+    return _host_list("allowed_integration_hosts")
+
+
+def get_allowed_origins() -> list[str] | None:
+    """Origins (``scheme://host[:port]``) allowed to open a connection.
+
+    ``None`` (unset) keeps the original rule: the page's host must be the backend host
+    or one of its sub-domains. ``["*"]`` allows every origin.
+    """
+    if "allowed_origins" not in get_websockets_config():
+        return None
+    return [origin.rstrip("/") for origin in _host_list("allowed_origins")]
+
+
+def get_region_name() -> str:
+    """The AWS region for API Gateway; ``RuntimeError`` when none is configured."""
+    region = getattr(settings, "AWS_GATEWAY_REGION_NAME", None) or getattr(
+        settings, "AWS_REGION_NAME", None
+    )
+    if not region:
+        raise RuntimeError("Set AWS_GATEWAY_REGION_NAME (or AWS_REGION_NAME) in your settings.")
+    return str(region)
+
+
+def get_management_endpoint_template() -> str:
+    """The Management API endpoint with ``{api_id}``, ``{region}`` and ``{stage}`` slots.
+
+    ``WEBSOCKETS["management_endpoint_url"]`` replaces AWS's address for all sending,
+    for instance ``"http://127.0.0.1:8001/{stage}"`` for the local gateway.
+    """
+    value = get_websockets_config().get("management_endpoint_url")
+    if isinstance(value, str) and value:
+        return value.rstrip("/")
+    return AWS_MANAGEMENT_ENDPOINT

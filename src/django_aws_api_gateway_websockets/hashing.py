@@ -1,0 +1,58 @@
+"""Keyed hashes of session keys and of users' authentication state.
+
+Rows never hold a raw session key. Hashes are keyed with ``SECRET_KEY``; checks also
+accept hashes made with any of ``SECRET_KEY_FALLBACKS``, as Django does for its own
+session auth hashes, so rotating the key does not end every connection.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+_SESSION_SALT = "django_aws_api_gateway_websockets.session_key"
+_AUTH_SALT = "django_aws_api_gateway_websockets.user_auth"
+
+
+def _secrets() -> list[str]:
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def _hash(salt: str, value: str, secret: str | None = None) -> str:
+    return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+def hash_session_key(session_key: str) -> str:
+    """64 hex characters identifying a Django session without revealing its key."""
+    return _hash(_SESSION_SALT, session_key)
+
+
+def session_key_hashes(session_key: str) -> list[str]:
+    """The hash under the current key and under each fallback key."""
+    return [_hash(_SESSION_SALT, session_key, secret) for secret in _secrets()]
+
+
+def hash_user_auth(user: Any) -> str:
+    """A hash that changes when the user's password changes; ``""`` if unsupported."""
+    get_hash = getattr(user, "get_session_auth_hash", None)
+    if get_hash is None:
+        return ""
+    return _hash(_AUTH_SALT, get_hash())
+
+
+def user_auth_matches(user: Any, stored: str) -> bool:
+    """Whether ``stored`` is the user's current auth hash under any accepted key."""
+    get_hash = getattr(user, "get_session_auth_hash", None)
+    if get_hash is None or not stored:
+        return not stored
+    # get_session_auth_hash() itself is keyed on SECRET_KEY; Django offers
+    # _get_session_auth_hash(secret=...) for the fallbacks.
+    inner = getattr(user, "_get_session_auth_hash", None)
+    for secret in _secrets():
+        value = inner(secret=secret) if inner is not None else get_hash()
+        if hmac.compare_digest(_hash(_AUTH_SALT, value, secret), stored):
+            return True
+    return False
