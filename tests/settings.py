@@ -14,8 +14,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", "sqlite://:memory:"))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("SQLITE_TEST_NAME")
+# Parallel runs on one PostgreSQL server need different test database names.
+if os.environ.get("TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
