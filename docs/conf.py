@@ -1,0 +1,24 @@
+"""Sphinx configuration for the django-aws-api-gateway-websockets documentation."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+project = "django-aws-api-gateway-websockets"
+author = "django-aws-api-gateway-websockets contributors"
+copyright = "django-aws-api-gateway-websockets contributors"  # noqa: A001
+release = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+version = release
+
+extensions: list[str] = []
+root_doc = "index"
+exclude_patterns = ["_build", "examples"]
+html_theme = "furo"
+html_title = f"{project} {release}"
+pygments_style = "sphinx"
+# Examples are plain files under docs/examples/, included with literalinclude and run by
+# tests/docs/, so the pages stay readable and every example is known to work.
+highlight_language = "python3"
