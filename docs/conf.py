@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from importlib.metadata import version as installed_version
 
 project = "django-aws-api-gateway-websockets"
 author = "django-aws-api-gateway-websockets contributors"
-copyright = "django-aws-api-gateway-websockets contributors"  # noqa: A001
-release = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+copyright = "django-aws-api-gateway-websockets contributors"
+release = installed_version(project)
 version = release
 
 extensions: list[str] = []
