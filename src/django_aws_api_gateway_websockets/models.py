@@ -123,6 +123,14 @@ class ApiGateway(models.Model):
         ),
     )
     last_error = models.CharField(max_length=255, blank=True, default="", editable=False)
+    default_route_response = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Pass what the $default handler returns back to the client (an API Gateway "
+            "route response)."
+        ),
+    )
+    dns_record_created = models.BooleanField(default=False, editable=False)
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
@@ -157,6 +165,12 @@ class ApiGatewayAdditionalRoute(models.Model):
     deployed = models.BooleanField(default=False, editable=False)
     route_id = models.CharField(max_length=32, blank=True, default="", editable=False)
     integration_id = models.CharField(max_length=32, blank=True, default="", editable=False)
+    route_response = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Pass what the handler returns back to the client (an API Gateway route response)."
+        ),
+    )
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
