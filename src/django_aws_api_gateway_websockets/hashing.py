@@ -13,8 +13,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-_SESSION_SALT = "django_aws_api_gateway_websockets.session_key"
-_AUTH_SALT = "django_aws_api_gateway_websockets.user_auth"
+# The original package's salts: hashes stored by 4.1.0 (sessions, tokens) must keep
+# matching after a switch, or every switched connection would be closed.
+_SESSION_SALT = "django_aws_api_gateway_websockets.WebSocketToken.session_key"
+_AUTH_SALT = "django_aws_api_gateway_websockets.WebSocketSession.auth_hash"
 
 
 def _secrets() -> list[str]:
