@@ -15,6 +15,9 @@ root_doc = "index"
 # The upgrade guide links to pages other engineers are still writing; it joins the build
 # once they all exist.
 exclude_patterns = ["_build", "upgrade_guide.rst"]
+# While pages are being written, a link to a page that does not exist yet is not an error
+# (tests/docs/test_reference_pages.py still reports it). Removed once every page exists.
+suppress_warnings = ["ref.doc"]
 html_theme = "furo"
 html_title = f"{project} {release}"
 pygments_style = "sphinx"

@@ -1,0 +1,78 @@
+"""The reference pages agree with the code: every setting is documented with its real
+default, and every page a page links to exists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from django_aws_api_gateway_websockets import conf
+
+from .blocks import DOCS, pages
+
+SETTINGS_PAGE = DOCS / "settings.rst"
+
+
+def _documented_defaults() -> dict[str, str]:
+    text = SETTINGS_PAGE.read_text(encoding="utf-8")
+    pattern = re.compile(r"^``(?P<key>[a-z_]+)``\n\^+\n\n:Default: (?P<default>.+)$", re.M)
+    return {m["key"]: m["default"].strip() for m in pattern.finditer(text)}
+
+
+def _code_default(key: str) -> str:
+    for table in (conf.DEFAULTS, conf.BOOLEAN_DEFAULTS, conf.FLOAT_DEFAULTS):
+        if key in table:
+            return f"``{table[key]!r}``"
+    return "unset"
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    documented = _documented_defaults()
+    assert set(documented) == set(conf.KNOWN_KEYS)
+    for key in conf.KNOWN_KEYS:
+        assert documented[key] == _code_default(key), key
+
+
+def test_settings_page_names_the_top_level_settings() -> None:
+    text = SETTINGS_PAGE.read_text(encoding="utf-8")
+    for name in (
+        "AWS_GATEWAY_REGION_NAME",
+        "AWS_REGION_NAME",
+        "AWS_IAM_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "ALLOWED_HOSTS",
+        "CSRF_TRUSTED_ORIGINS",
+        "CSRF_COOKIE_DOMAIN",
+        "SESSION_COOKIE_DOMAIN",
+        "CSRF_COOKIE_SAMESITE",
+        "SESSION_COOKIE_SAMESITE",
+        "CSRF_COOKIE_SECURE",
+        "SESSION_COOKIE_SECURE",
+        "SECRET_KEY_FALLBACKS",
+    ):
+        assert f"``{name}``" in text, name
+
+
+DOC_ROLE = re.compile(r":doc:`(?:[^`<]*<)?(?P<target>[^`>]+)>?`")
+
+
+@pytest.mark.parametrize("page", [p for p in pages() if p.suffix == ".rst"], ids=lambda p: p.name)
+def test_linked_pages_exist(page) -> None:
+    text = page.read_text(encoding="utf-8")
+    missing = {
+        m["target"]
+        for m in DOC_ROLE.finditer(text)
+        if not (page.parent / f"{m['target']}.rst").exists()
+        and not (DOCS / f"{m['target'].lstrip('/')}.rst").exists()
+    }
+    assert not missing, f"{page.name} links to missing pages: {sorted(missing)}"
+
+
+def test_every_page_is_in_the_table_of_contents() -> None:
+    index = (DOCS / "index.rst").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^   (\S+)$", index, re.M))
+    for page in DOCS.glob("*.rst"):
+        if page.stem != "index":
+            assert page.stem in listed, f"{page.name} is not in docs/index.rst's toctree"
