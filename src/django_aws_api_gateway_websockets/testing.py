@@ -1,0 +1,194 @@
+"""What a project's own tests need to exercise its WebSocket views without AWS.
+
+:class:`ApiGatewayRequests` builds the HTTP calls API Gateway makes to Django (the
+``$connect``, message and ``$disconnect`` integration requests, with the header set of
+a real HTTP_PROXY integration) and sends them through Django's test ``Client``.
+
+This module is also registered as a pytest plugin; it imports neither pytest nor
+Django's models at import time, so it loads before Django is configured and works
+without pytest installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from django.http import HttpResponse
+    from django.test import Client
+
+__all__ = ["ApiGatewayRequests", "new_connection_id"]
+
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36"
+)
+
+
+def new_connection_id() -> str:
+    """A connection id shaped like API Gateway's (16 characters ending in ``=``)."""
+    return base64.urlsafe_b64encode(os.urandom(11)).decode()
+
+
+class ApiGatewayRequests:
+    """One WebSocket connection as API Gateway would report it to Django.
+
+    ``path`` is the view's URL without the route slug (the gateway's
+    ``target_base_endpoint`` path), e.g. ``"/ws/"``. Every call returns Django's
+    response. The secret header is sent when ``WEBSOCKETS["gateway_secret"]`` is set,
+    unless ``gateway_secret`` is given (``""`` sends none).
+    """
+
+    def __init__(
+        self,
+        client: Client | None = None,
+        *,
+        path: str = "/ws/",
+        api_id: str = "testapi123",
+        connection_id: str | None = None,
+        client_ip: str = "203.0.113.7",
+        host: str = "testserver",
+        origin: str | None = "https://testserver",
+        user_agent: str = BROWSER_USER_AGENT,
+        gateway_secret: str | None = None,
+    ) -> None:
+        if client is None:
+            from django.test import Client
+
+            client = Client()
+        self.client = client
+        self.path = path if path.endswith("/") else path + "/"
+        self.api_id = api_id
+        self.connection_id = connection_id or new_connection_id()
+        self.client_ip = client_ip
+        self.host = host
+        self.origin = origin
+        self.user_agent = user_agent
+        self.gateway_secret = gateway_secret
+
+    # -- headers -------------------------------------------------------------------
+
+    def _secret(self) -> str:
+        if self.gateway_secret is not None:
+            return self.gateway_secret
+        from .conf import get_gateway_secrets
+
+        configured = get_gateway_secrets()
+        return configured[0] if configured else ""
+
+    def integration_headers(self, user_agent: str | None = None) -> dict[str, str]:
+        """The headers API Gateway's HTTP_PROXY integration sends on every route."""
+        headers = {
+            "Host": self.host,
+            "X-Forwarded-For": self.client_ip,
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Port": "443",
+            "X-Amzn-Trace-Id": f"Root=1-{secrets.token_hex(4)}-{secrets.token_hex(12)}",
+            "X-Amzn-Apigateway-Api-Id": self.api_id,
+            "Connectionid": self.connection_id,
+            "User-Agent": user_agent or f"AmazonAPIGateway_{self.api_id}",
+        }
+        secret = self._secret()
+        if secret:
+            from .conf import GATEWAY_SECRET_HEADER
+
+            headers[GATEWAY_SECRET_HEADER] = secret
+        return headers
+
+    def handshake_headers(self) -> dict[str, str]:
+        """The browser's upgrade headers that API Gateway forwards on ``$connect``."""
+        headers = {
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits",
+        }
+        if self.origin:
+            headers["Origin"] = self.origin
+        return headers
+
+    # -- the three events ----------------------------------------------------------
+
+    def _post(
+        self, route: str, body: bytes, headers: dict[str, str], query: str = ""
+    ) -> HttpResponse:
+        # Content-Length is one of the headers API Gateway always sends; Django's test
+        # client omits it for an empty body.
+        headers = {**headers, "Content-Length": str(len(body))}
+        url = f"{self.path}{route}" + (f"?{query}" if query else "")
+        return self.client.generic(
+            "POST", url, body, content_type="application/json", headers=headers
+        )
+
+    def connect(
+        self,
+        *,
+        token: str | None = None,
+        channel: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str | None] | None = None,
+    ) -> HttpResponse:
+        """``$connect`` with the browser's handshake; the client's cookies go along.
+
+        ``headers`` adds or replaces headers; a ``None`` value removes one.
+        """
+        params = dict(query or {})
+        if token is not None:
+            params["ws_token"] = token
+        if channel is not None:
+            params["channel"] = channel
+        merged = {
+            **self.integration_headers(user_agent=self.user_agent),
+            **self.handshake_headers(),
+        }
+        return self._post("connect", b"", _apply(merged, headers), urlencode(params))
+
+    def message(
+        self,
+        body: Any,
+        *,
+        route: str = "default",
+        headers: dict[str, str | None] | None = None,
+    ) -> HttpResponse:
+        """A message: ``body`` is JSON-encoded unless it is already ``str`` or ``bytes``."""
+        if isinstance(body, str):
+            raw = body.encode()
+        elif isinstance(body, bytes):
+            raw = body
+        else:
+            raw = json.dumps(body).encode()
+        return self._post(route, raw, _apply(self.integration_headers(), headers))
+
+    def disconnect(self, *, headers: dict[str, str | None] | None = None) -> HttpResponse:
+        return self._post("disconnect", b"", _apply(self.integration_headers(), headers))
+
+    # -- tokens --------------------------------------------------------------------
+
+    def login(self, user: Any) -> None:
+        """Log ``user`` in on the test client (the session cookie goes with connect)."""
+        self.client.force_login(user)
+
+    def issue_token(self, user: Any) -> str:
+        """Log ``user`` in if needed and return a fresh token bound to the session."""
+        from django.conf import settings
+
+        if settings.SESSION_COOKIE_NAME not in self.client.cookies:
+            self.login(user)
+        from .tokens import issue_token
+
+        session_key = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        return issue_token(user, session_key).token
+
+
+def _apply(base: dict[str, str], changes: dict[str, str | None] | None) -> dict[str, str]:
+    result = dict(base)
+    for name, value in (changes or {}).items():
+        for existing in [key for key in result if key.lower() == name.lower()]:
+            del result[existing]
+        if value is not None:
+            result[name] = value
+    return result
