@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import get_commands, load_command_class
+from django.views import View
 
 from django_aws_api_gateway_websockets import conf
 
@@ -66,21 +67,20 @@ def test_python_examples_run(page: Path) -> None:
     for block in blocks_of(page):
         if block.language != "python" or block.compile_only:
             continue
+        namespace.pop("WEBSOCKETS", None)
         try:
             exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as exc:
             pytest.fail(f"{block.where}: {type(exc).__name__}: {exc}")
-    _check_namespace(page, namespace)
+        websockets = namespace.get("WEBSOCKETS")
+        if isinstance(websockets, dict):
+            unknown = set(websockets) - conf.KNOWN_KEYS
+            assert not unknown, f"{block.where}: unknown WEBSOCKETS keys {sorted(unknown)}"
+    _check_views(namespace)
 
 
-def _check_namespace(page: Path, namespace: dict[str, object]) -> None:
-    """What an example defines must also make sense to the package."""
-    websockets = namespace.get("WEBSOCKETS")
-    if isinstance(websockets, dict):
-        unknown = set(websockets) - conf.KNOWN_KEYS
-        assert not unknown, f"{_page_id(page)}: unknown WEBSOCKETS keys {sorted(unknown)}"
-    from django.views import View
-
+def _check_views(namespace: dict[str, object]) -> None:
+    """The views an example defines must be accepted by the package."""
     for name, value in namespace.items():
         if (
             isinstance(value, type)
