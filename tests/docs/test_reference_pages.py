@@ -76,3 +76,11 @@ def test_every_page_is_in_the_table_of_contents() -> None:
     for page in DOCS.glob("*.rst"):
         if page.stem != "index":
             assert page.stem in listed, f"{page.name} is not in docs/index.rst's toctree"
+
+
+def test_readme_links_exist() -> None:
+    readme = DOCS.parent / "README.md"
+    targets = re.findall(r"\]\((?!https?://)([^)#]+)\)", readme.read_text(encoding="utf-8"))
+    assert targets
+    missing = [t for t in targets if not (readme.parent / t).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
