@@ -1,0 +1,223 @@
+"""Admin pages. Connection, token and rate-limit rows are written only by the package,
+so their pages are read-only; secrets (session key and auth hashes, whole tokens)
+are never shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.db import models
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import (
+    ApiGateway,
+    ApiGatewayAdditionalRoute,
+    ChannelPermission,
+    ChannelPermissionRule,
+    ConnectionRateLimit,
+    RateLimitCounter,
+    WebSocketSession,
+    WebSocketToken,
+)
+
+#: Characters of a token shown in the admin (as the model's ``str()`` does): enough to
+#: tell rows apart, a quarter of the value, so useless to an attacker.
+TOKEN_PREFIX_LENGTH = 16
+
+
+def user_search_field() -> str:
+    """``user__<USERNAME_FIELD>``, so search works with custom user models too."""
+    return f"user__{get_user_model().USERNAME_FIELD}"
+
+
+#: Integration URLs are https; saying so also keeps Django 5.2 from warning that its
+#: default scheme for URL form fields changes in 6.0.
+URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the package writes itself: viewable and deletable, never added or edited."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ApiGatewayAdditionalRouteInline(admin.TabularInline):
+    model = ApiGatewayAdditionalRoute
+    extra = 0
+    formfield_overrides = URL_FIELD_OVERRIDES
+    fields = ("name", "route_key", "integration_url", "deployed")
+    readonly_fields = ("deployed",)
+
+
+@admin.register(ApiGateway)
+class ApiGatewayAdmin(admin.ModelAdmin):
+    list_display = (
+        "api_name",
+        "domain_name",
+        "default_channel_name",
+        "api_id",
+        "api_endpoint",
+        "api_gateway_domain_name",
+        "provisioning_status",
+        "api_created",
+        "deployment_id",
+        "custom_domain_created",
+        "created_on",
+        "updated_on",
+    )
+    list_filter = ("provisioning_status", "api_created", "custom_domain_created")
+    search_fields = ("domain_name", "api_name")
+    readonly_fields = ("last_error", "api_created", "deployment_id", "custom_domain_created")
+    inlines = (ApiGatewayAdditionalRouteInline,)
+    formfield_overrides = URL_FIELD_OVERRIDES
+    # The AWS actions ("Create API Gateway", "Create Custom Domain", "Sync to AWS",
+    # "Sync from AWS") belong to the provisioning package and are listed here.
+    actions: list[Any] = []
+
+
+@admin.register(ApiGatewayAdditionalRoute)
+class ApiGatewayAdditionalRouteAdmin(admin.ModelAdmin):
+    list_display = ("name", "api_gateway", "route_key", "integration_url", "deployed")
+    list_filter = ("api_gateway",)
+    list_select_related = ("api_gateway",)
+    search_fields = ("name", "route_key")
+    autocomplete_fields = ("api_gateway",)
+    readonly_fields = ("deployed", "route_id", "integration_id")
+    formfield_overrides = URL_FIELD_OVERRIDES
+    # The AWS actions of the provisioning package are listed here.
+    actions: list[Any] = []
+
+
+@admin.register(WebSocketSession)
+class WebSocketSessionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "connection_id",
+        "channel_name",
+        "user",
+        "connected",
+        "api_gateway",
+        "request_count",
+        "created_on",
+        "updated_on",
+    )
+    list_filter = ("connected", "api_gateway", "created_on")
+    list_select_related = ("user", "api_gateway")
+    exclude = ("session_key_hash", "auth_hash")
+    # The table can hold millions of rows: no COUNT(*) of the whole table per page.
+    show_full_result_count = False
+    actions = ("mark_disconnected",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("connection_id", "channel_name", user_search_field())
+
+    def has_mark_disconnected_permission(self, request: HttpRequest) -> bool:
+        """Marking is an edit of the rows, so it needs Django's change permission."""
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    @admin.action(
+        description=_("Mark selected sessions as disconnected"),
+        permissions=("mark_disconnected",),
+    )
+    def mark_disconnected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        count = queryset.filter(connected=True).update(connected=False, updated_on=timezone.now())
+        self.message_user(
+            request,
+            ngettext(
+                "Marked %(count)d session as disconnected.",
+                "Marked %(count)d sessions as disconnected.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WebSocketToken)
+class WebSocketTokenAdmin(ReadOnlyAdmin):
+    list_display = ("token_prefix", "user", "used", "created_at")
+    list_filter = ("used", "created_at")
+    list_select_related = ("user",)
+    fields = ("token_prefix", "user", "used", "created_at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return (user_search_field(),)
+
+    @admin.display(description=_("token"))
+    def token_prefix(self, obj: WebSocketToken) -> str:
+        return f"{obj.token[:TOKEN_PREFIX_LENGTH]}…"
+
+
+@admin.register(ConnectionRateLimit)
+class ConnectionRateLimitAdmin(ReadOnlyAdmin):
+    list_display = ("ip_address", "user", "attempt_time", "successful")
+    list_filter = ("successful", "attempt_time")
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        return ("ip_address", user_search_field())
+
+
+@admin.register(RateLimitCounter)
+class RateLimitCounterAdmin(ReadOnlyAdmin):
+    list_display = ("key", "window_start", "count")
+    list_filter = ("window_start",)
+    search_fields = ("key",)
+    show_full_result_count = False
+
+
+class ChannelPermissionRuleInline(admin.TabularInline):
+    model = ChannelPermissionRule
+    extra = 0
+    filter_horizontal = ("permissions",)
+
+
+def rules_summary(rules: list[list[str]]) -> str:
+    """``(A AND B) OR (C)``: any one rule admits, a rule needs all its permissions."""
+    return " OR ".join(f"({' AND '.join(labels)})" for labels in rules if labels)
+
+
+@admin.register(ChannelPermission)
+class ChannelPermissionAdmin(admin.ModelAdmin):
+    list_display = ("channel_name", "access", "rules_display", "description", "updated_on")
+    list_filter = ("access",)
+    search_fields = ("channel_name", "description")
+    inlines = (ChannelPermissionRuleInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Two extra queries for the whole page, not two per row.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "rules",
+                    queryset=ChannelPermissionRule.objects.prefetch_related(
+                        "permissions__content_type"
+                    ),
+                )
+            )
+        )
+
+    @admin.display(description=_("rules"))
+    def rules_display(self, obj: ChannelPermission) -> str:
+        if obj.access != ChannelPermission.Access.PERMISSIONS:
+            return "—"
+        rules = [
+            sorted(f"{p.content_type.app_label}.{p.codename}" for p in rule.permissions.all())
+            for rule in obj.rules.all()
+        ]
+        return rules_summary(rules) or str(_("superusers only (no rules)"))
