@@ -1,0 +1,193 @@
+// Types of websocket-client.js, the browser client for Django views behind AWS API Gateway.
+
+/** The largest message API Gateway accepts, in bytes of UTF-8 (128 KB). */
+export declare const MAX_MESSAGE_BYTES: number;
+
+export interface ApiGatewayWebSocketOptions {
+  /** The WebSocket URL: `wss://ws.example.com` on AWS, `ws://127.0.0.1:8001/local` locally. */
+  url: string;
+  /** Django's WebSocketTokenView URL; POSTed to before every connect and reconnect. */
+  tokenUrl: string;
+  /** The channel to join (sent as `?channel=`); "" for the gateway's default. */
+  channel?: string;
+  /** Extra query parameters for the connect URL. */
+  params?: Record<string, string>;
+  /** The CSRF token, or a function returning it; by default read from the CSRF cookie. */
+  csrfToken?: string | null | (() => string | null);
+  /** The name of Django's CSRF cookie (CSRF_COOKIE_NAME). Default "csrftoken". */
+  csrfCookieName?: string;
+  /** fetch() credentials mode of the token request. Default "same-origin". */
+  credentials?: RequestCredentials;
+  /** Base of the full-jitter exponential backoff, in ms. Default 1000. */
+  initialDelayMs?: number;
+  /** Cap of the backoff, in ms. Default 30000. */
+  maxDelayMs?: number;
+  /** Failed attempts in a row before giving up (close reason "gave-up"). Default Infinity. */
+  maxRetries?: number;
+  /** A connection that lived this long (ms) resets the backoff. Default 5000. */
+  resetBackoffAfterMs?: number;
+  /** A handshake that neither opens nor fails within this time (ms) is retried. Default 30000. */
+  connectTimeoutMs?: number;
+  /**
+   * Send `heartbeatMessage` when nothing was sent for this long (ms), to stay under
+   * API Gateway's 10-minute idle limit. 0 turns it off. Default 480000 (8 minutes).
+   * Each heartbeat is a billed message and a request to your Django view.
+   */
+  heartbeatIntervalMs?: number;
+  /** The heartbeat. Default `{action: "heartbeat"}`. */
+  heartbeatMessage?: unknown;
+  /**
+   * Open a replacement connection after this long (ms), before API Gateway's 2-hour cap
+   * ends the current one. 0 turns it off. Default 6900000 (115 minutes).
+   */
+  rotateAfterMs?: number;
+  /** Messages kept while not connected; send() throws QueueFullError beyond. Default 100. */
+  maxQueuedMessages?: number;
+  /** Larger messages make send() throw MessageTooLargeError. Default 131072 (128 KB). */
+  maxMessageBytes?: number;
+  /** Connect from the constructor. Default true; otherwise call connect(). */
+  autoConnect?: boolean;
+  /** Injection points, for tests and non-browser runtimes. */
+  WebSocket?: new (url: string) => WebSocket;
+  fetch?: typeof fetch;
+  setTimeout?: (callback: () => void, ms: number) => unknown;
+  clearTimeout?: (id: unknown) => void;
+  random?: () => number;
+  now?: () => number;
+  getCookie?: (name: string) => string | null;
+}
+
+export declare const DEFAULTS: Readonly<Required<Omit<ApiGatewayWebSocketOptions,
+  "url" | "tokenUrl" | "WebSocket" | "fetch" | "setTimeout" | "clearTimeout" | "random" | "now" | "getCookie">>>;
+
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/**
+ * Why the client stopped for good:
+ * - "client": the page called close();
+ * - "unauthenticated": the token endpoint answered 401/403 (not logged in, CSRF failure);
+ * - "refused": the first handshake on this channel failed right after a fresh token was
+ *   issued (Django refused the connect: permission, channel, origin...);
+ * - "gave-up": maxRetries failed attempts in a row.
+ */
+export type CloseReason = "client" | "unauthenticated" | "refused" | "gave-up";
+
+/** Why a reconnect was scheduled. */
+export type RetryReason =
+  | "connection-lost"
+  | "handshake-failed"
+  | "timeout"
+  | "rate-limited"
+  | "token-unavailable";
+
+export interface OpenDetail {
+  /** True when this connection replaced one nearing the 2-hour cap. */
+  rotated: boolean;
+  /** Queued messages sent on opening. */
+  flushed: number;
+}
+
+export interface MessageDetail<T = unknown> {
+  /** The message parsed as JSON, or the raw data when it is not JSON. */
+  data: T;
+  raw: string | ArrayBuffer | Blob;
+}
+
+export interface ReconnectingDetail {
+  /** 1 for the first retry after a failure, growing while failures continue. */
+  attempt: number;
+  delayMs: number;
+  reason: RetryReason;
+  message: string;
+}
+
+export interface CloseDetail {
+  reason: CloseReason;
+  message: string;
+  /** Queued messages that were never sent. */
+  dropped: number;
+}
+
+export declare class ClientEvent<T = unknown> extends Event {
+  constructor(type: string, detail: T);
+  readonly detail: T;
+}
+
+interface ApiGatewayWebSocketEventMap {
+  open: ClientEvent<OpenDetail>;
+  message: ClientEvent<MessageDetail>;
+  reconnecting: ClientEvent<ReconnectingDetail>;
+  close: ClientEvent<CloseDetail>;
+}
+
+export declare class ApiGatewayWebSocket extends EventTarget {
+  constructor(options: ApiGatewayWebSocketOptions);
+  readonly options: Required<ApiGatewayWebSocketOptions>;
+  /** The channel of the next connect; change it, then call reconnect(), to switch. */
+  channel: string;
+  readonly state: ConnectionState;
+  /** Set once the client stopped for good. */
+  readonly closeReason: CloseReason | null;
+  readonly queuedMessages: number;
+  /** Open the connection (again) after it closed. */
+  connect(): void;
+  /** Drop the current connection and connect again at once with a fresh token. */
+  reconnect(): void;
+  /** Close for good. */
+  close(code?: number, reason?: string): void;
+  /**
+   * Send `payload` with `handler` set to the Django handler name and `action` (API
+   * Gateway's route key) to `options.route` or the handler name. True if sent now, false
+   * if queued until the connection opens.
+   * @throws MessageTooLargeError, QueueFullError, ClosedError
+   */
+  send(handler: string, payload?: Record<string, unknown>, options?: { route?: string }): boolean;
+  addEventListener<K extends keyof ApiGatewayWebSocketEventMap>(
+    type: K,
+    listener: (event: ApiGatewayWebSocketEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+}
+
+export declare class MessageTooLargeError extends RangeError {
+  readonly size: number;
+  readonly limit: number;
+}
+
+export declare class QueueFullError extends Error {
+  readonly limit: number;
+}
+
+export declare class ClosedError extends Error {
+  readonly reason: CloseReason | "not connected";
+}
+
+/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)). */
+export declare function backoffDelay(
+  attempt: number,
+  initialDelayMs: number,
+  maxDelayMs: number,
+  random?: () => number,
+): number;
+
+/** The UTF-8 size of a string, as API Gateway counts it. */
+export declare function utf8Length(text: string): number;
+
+/** A cookie's value from a `document.cookie`-style string, or null. */
+export declare function readCookie(cookieString: string, name: string): string | null;
+
+/** What the `websocket_config` template tag wrote into the page. */
+export interface PageConfig {
+  url?: string;
+  tokenUrl?: string;
+  channel?: string;
+  csrfToken?: string;
+}
+
+/** Read the JSON the `websocket_config` template tag wrote into the page ({} if absent). */
+export declare function readPageConfig(elementId?: string, doc?: Document): PageConfig;

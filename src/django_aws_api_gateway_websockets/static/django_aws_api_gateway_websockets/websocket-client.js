@@ -1,0 +1,478 @@
+// A browser client for Django views served through AWS API Gateway WebSockets.
+//
+// API Gateway imposes limits a plain WebSocket knows nothing about: every connection needs
+// a fresh single-use token from Django, connections idle for 10 minutes are closed, no
+// connection lives longer than 2 hours, and messages are capped at 128 KB. This module
+// handles all of them so that pages only deal with "open", "message", "reconnecting" and
+// "close". ES module, no build step, no dependencies. Types: websocket-client.d.ts.
+
+/** The largest message API Gateway accepts, in bytes of UTF-8. */
+export const MAX_MESSAGE_BYTES = 128 * 1024;
+
+/** Defaults of every option; see the .d.ts for what each one means. */
+export const DEFAULTS = Object.freeze({
+  channel: "",
+  params: {},
+  csrfCookieName: "csrftoken",
+  csrfToken: null,
+  credentials: "same-origin",
+  initialDelayMs: 1000,
+  maxDelayMs: 30000,
+  maxRetries: Infinity,
+  resetBackoffAfterMs: 5000,
+  connectTimeoutMs: 30000,
+  // Under API Gateway's 10-minute idle limit with room for background-tab timer
+  // throttling. Each heartbeat is a billed message and a request to Django.
+  heartbeatIntervalMs: 8 * 60 * 1000,
+  heartbeatMessage: { action: "heartbeat" },
+  // Before API Gateway's 2-hour cap, so the new connection is ready when the old one ends.
+  rotateAfterMs: 115 * 60 * 1000,
+  maxQueuedMessages: 100,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  autoConnect: true,
+});
+
+/** Raised by send() when a message is larger than maxMessageBytes. */
+export class MessageTooLargeError extends RangeError {
+  constructor(size, limit) {
+    super(`Message is ${size} bytes, over the limit of ${limit} bytes`);
+    this.name = "MessageTooLargeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** Raised by send() while reconnecting when the queue already holds maxQueuedMessages. */
+export class QueueFullError extends Error {
+  constructor(limit) {
+    super(`${limit} messages are already waiting for the connection`);
+    this.name = "QueueFullError";
+    this.limit = limit;
+  }
+}
+
+/** Raised by send() after the client closed for good. */
+export class ClosedError extends Error {
+  constructor(reason) {
+    super(`The connection is closed (${reason}); call connect() to open it again`);
+    this.name = "ClosedError";
+    this.reason = reason;
+  }
+}
+
+/** The event type of every event the client dispatches; details are in `detail`. */
+export class ClientEvent extends Event {
+  constructor(type, detail) {
+    super(type);
+    this.detail = detail;
+  }
+}
+
+/** Full-jitter exponential backoff: a random delay in [0, min(cap, base * 2^attempt)). */
+export function backoffDelay(attempt, initialDelayMs, maxDelayMs, random = Math.random) {
+  const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 52));
+  return Math.floor(random() * ceiling);
+}
+
+/** The UTF-8 size of a string, as API Gateway counts it. */
+export function utf8Length(text) {
+  return new TextEncoder().encode(text).length;
+}
+
+/** A cookie's value from a `document.cookie`-style string, or null. */
+export function readCookie(cookieString, name) {
+  for (const part of (cookieString || "").split(";")) {
+    const separator = part.indexOf("=");
+    if (separator > -1 && part.slice(0, separator).trim() === name) {
+      return decodeURIComponent(part.slice(separator + 1).trim());
+    }
+  }
+  return null;
+}
+
+/** The settings the `websocket_config` template tag put into the page, or {}. */
+export function readPageConfig(elementId = "websocket-config", doc = globalThis.document) {
+  const element = doc && doc.getElementById(elementId);
+  return element ? JSON.parse(element.textContent) : {};
+}
+
+class TokenError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind; // "auth", "rate-limited" or "unavailable"
+  }
+}
+
+function defaultCookieReader(name) {
+  return readCookie(globalThis.document ? globalThis.document.cookie : "", name);
+}
+
+async function responseText(response) {
+  try {
+    return (await response.text()).trim().slice(0, 200);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A WebSocket to API Gateway that fetches a fresh token before every connect, reconnects
+ * with backoff, keeps the connection alive and renews it before API Gateway ends it.
+ */
+export class ApiGatewayWebSocket extends EventTarget {
+  constructor(options = {}) {
+    super();
+    this.options = { ...DEFAULTS, ...options };
+    if (!this.options.url) throw new TypeError("options.url (the WebSocket URL) is required");
+    if (!this.options.tokenUrl) throw new TypeError("options.tokenUrl is required");
+    this.channel = this.options.channel || "";
+    this.state = "closed";
+    this.closeReason = null;
+    this._WebSocket = options.WebSocket || globalThis.WebSocket;
+    this._fetch = options.fetch || ((...args) => globalThis.fetch(...args));
+    this._setTimeout = options.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms));
+    this._clearTimeout = options.clearTimeout || ((id) => globalThis.clearTimeout(id));
+    this._random = options.random || Math.random;
+    this._now = options.now || (() => Date.now());
+    this._getCookie = options.getCookie || defaultCookieReader;
+    this._generation = 0; // bumped whenever pending async work becomes stale
+    this._attempt = 0; // consecutive failures since the last stable connection
+    this._ws = null;
+    this._pending = null; // the replacement socket while rotating
+    this._openedAt = 0;
+    this._lastSentAt = 0;
+    this._openedChannel = null; // the channel of the last successful open
+    this._queue = [];
+    this._timers = { retry: null, connect: null, heartbeat: null, rotate: null };
+    if (this.options.autoConnect) this.connect();
+  }
+
+  /** Messages waiting for the connection. */
+  get queuedMessages() {
+    return this._queue.length;
+  }
+
+  /** Open the connection (again). Does nothing while connecting or connected. */
+  connect() {
+    if (this.state !== "closed") return;
+    this.closeReason = null;
+    this._attempt = 0;
+    this._openedChannel = null;
+    this._attemptConnect();
+  }
+
+  /** Drop the current connection, if any, and connect again at once with a fresh token. */
+  reconnect() {
+    this._stop();
+    this.closeReason = null;
+    this._attempt = 0;
+    this._attemptConnect();
+  }
+
+  /** Close for good; no reconnect follows. Queued messages are dropped. */
+  close(code = 1000, reason = "") {
+    this._finish("client", reason || "closed by the page", code);
+  }
+
+  /**
+   * Send `payload` to the Django handler named `handler`. `action` (API Gateway's route
+   * key) is the handler name unless `options.route` names another route. Returns true if
+   * the message went out now, false if it was queued until the connection opens.
+   */
+  send(handler, payload = {}, options = {}) {
+    if (typeof handler !== "string" || !handler) {
+      throw new TypeError("send() needs the handler name as its first argument");
+    }
+    const message = { ...payload, action: options.route || handler, handler };
+    return this._sendText(JSON.stringify(message));
+  }
+
+  _sendText(text) {
+    const size = utf8Length(text);
+    if (size > this.options.maxMessageBytes) {
+      throw new MessageTooLargeError(size, this.options.maxMessageBytes);
+    }
+    if (this.state === "closed") throw new ClosedError(this.closeReason || "not connected");
+    if (this.state === "open") {
+      this._ws.send(text);
+      this._lastSentAt = this._now();
+      return true;
+    }
+    if (this._queue.length >= this.options.maxQueuedMessages) {
+      throw new QueueFullError(this.options.maxQueuedMessages);
+    }
+    this._queue.push(text);
+    return false;
+  }
+
+  async _attemptConnect() {
+    const generation = ++this._generation;
+    this._setState("connecting");
+    let token;
+    try {
+      token = await this._fetchToken();
+    } catch (error) {
+      if (generation !== this._generation) return;
+      if (error.kind === "auth") this._finish("unauthenticated", error.message);
+      else this._retry(error.kind === "rate-limited" ? "rate-limited" : "token-unavailable", error.message);
+      return;
+    }
+    if (generation !== this._generation) return;
+    this._watch(this._openSocket(token), generation, {
+      timeout: () => this._retry("timeout", `No answer within ${this.options.connectTimeoutMs} ms`),
+      opened: (ws) => {
+        this._ws = ws;
+        this._opened(false);
+      },
+      refused: (detail) => {
+        if (this._openedChannel !== this.channel) {
+          // A handshake refused right after Django issued a fresh token, on a channel this
+          // client never joined: API Gateway hides Django's status, so this is the signal.
+          this._finish("refused", `The server refused the connection (${detail})`);
+        } else {
+          this._retry("handshake-failed", `Handshake failed (${detail})`);
+        }
+      },
+    });
+  }
+
+  // Wires a new socket: `opened` when it opens, `refused` when it closes before opening,
+  // `timeout` when it neither opens nor fails in time. A socket that opened and then
+  // closes is a lost connection. Nothing fires once `generation` is stale.
+  _watch(ws, generation, { opened, refused, timeout }) {
+    let wasOpen = false;
+    this._timers.connect = this._setTimeout(() => {
+      this._timers.connect = null;
+      this._detach(ws);
+      timeout();
+    }, this.options.connectTimeoutMs);
+    ws.onopen = () => {
+      if (generation !== this._generation) return;
+      wasOpen = true;
+      this._clear("connect");
+      opened(ws);
+    };
+    ws.onmessage = (event) => this._dispatchMessage(event);
+    ws.onclose = (event) => {
+      if (generation !== this._generation) return;
+      const detail = `code ${event.code}${event.reason ? `: ${event.reason}` : ""}`;
+      if (wasOpen) {
+        this._connectionLost(detail);
+      } else {
+        this._clear("connect");
+        refused(detail);
+      }
+    };
+    ws.onerror = () => {}; // a close event always follows
+  }
+
+  _openSocket(token) {
+    const query = new URLSearchParams(this.options.params);
+    if (this.channel) query.set("channel", this.channel);
+    query.set("ws_token", token);
+    const url = this.options.url;
+    return new this._WebSocket(`${url}${url.includes("?") ? "&" : "?"}${query}`);
+  }
+
+  async _fetchToken() {
+    const headers = {};
+    const csrf =
+      typeof this.options.csrfToken === "function"
+        ? this.options.csrfToken()
+        : this.options.csrfToken || this._getCookie(this.options.csrfCookieName);
+    if (csrf) headers["X-CSRFToken"] = csrf;
+    let response;
+    try {
+      response = await this._fetch(this.options.tokenUrl, {
+        method: "POST",
+        headers,
+        credentials: this.options.credentials,
+        cache: "no-store",
+      });
+    } catch (error) {
+      throw new TokenError("unavailable", `Token request failed: ${error.message || error}`);
+    }
+    if (response.status === 401 || response.status === 403 || response.status === 429) {
+      const text = await responseText(response);
+      const limited = response.status === 429 || /rate limit/i.test(text);
+      throw new TokenError(
+        limited ? "rate-limited" : "auth",
+        `Token endpoint answered ${response.status}${text ? `: ${text}` : ""}`,
+      );
+    }
+    if (!response.ok) {
+      throw new TokenError("unavailable", `Token endpoint answered ${response.status}`);
+    }
+    let body;
+    try {
+      body = await response.json();
+    } catch {
+      throw new TokenError("unavailable", "Token endpoint did not answer JSON");
+    }
+    if (!body || typeof body.token !== "string" || !body.token) {
+      throw new TokenError("unavailable", "Token endpoint answered without a token");
+    }
+    return body.token;
+  }
+
+  _opened(rotated) {
+    this._clear("heartbeat");
+    this._clear("rotate");
+    const now = this._now();
+    this._openedAt = now;
+    this._lastSentAt = now;
+    this._openedChannel = this.channel;
+    this._setState("open");
+    const queue = this._queue;
+    this._queue = [];
+    for (const text of queue) this._ws.send(text);
+    if (queue.length) this._lastSentAt = this._now();
+    this._armHeartbeat();
+    this._armRotation();
+    this.dispatchEvent(new ClientEvent("open", { rotated, flushed: queue.length }));
+  }
+
+  _connectionLost(detail) {
+    this._ws = null;
+    this._discardPending();
+    if (this._now() - this._openedAt >= this.options.resetBackoffAfterMs) this._attempt = 0;
+    this._retry("connection-lost", `Connection closed (${detail})`);
+  }
+
+  _retry(reason, message) {
+    this._generation++;
+    this._clearAll();
+    if (this._attempt >= this.options.maxRetries) {
+      this._finish("gave-up", `Gave up after ${this._attempt} retries; last: ${message}`);
+      return;
+    }
+    const delayMs = backoffDelay(
+      this._attempt,
+      this.options.initialDelayMs,
+      this.options.maxDelayMs,
+      this._random,
+    );
+    this._attempt += 1;
+    this._setState("reconnecting");
+    this.dispatchEvent(
+      new ClientEvent("reconnecting", { attempt: this._attempt, delayMs, reason, message }),
+    );
+    this._timers.retry = this._setTimeout(() => this._attemptConnect(), delayMs);
+  }
+
+  _finish(reason, message, code = 1000) {
+    const wasClosed = this.state === "closed";
+    this._stop(code);
+    const dropped = this._queue.length;
+    this._queue = [];
+    if (wasClosed && this.closeReason) return;
+    this.closeReason = reason;
+    this._setState("closed");
+    this.dispatchEvent(new ClientEvent("close", { reason, message, dropped }));
+  }
+
+  _stop(code = 1000) {
+    this._generation++;
+    this._clearAll();
+    this._discardPending();
+    if (this._ws) {
+      const ws = this._ws;
+      this._ws = null;
+      this._detach(ws, code);
+    }
+  }
+
+  _detach(ws, code = 1000) {
+    ws.onopen = ws.onclose = ws.onmessage = ws.onerror = null;
+    try {
+      ws.close(code);
+    } catch {
+      // A socket that never opened may refuse a close code; it is gone either way.
+    }
+  }
+
+  _discardPending() {
+    if (this._pending) {
+      this._detach(this._pending);
+      this._pending = null;
+    }
+  }
+
+  _dispatchMessage(event) {
+    const raw = event.data;
+    let data = raw;
+    if (typeof raw === "string") {
+      try {
+        data = JSON.parse(raw);
+      } catch {
+        data = raw;
+      }
+    }
+    this.dispatchEvent(new ClientEvent("message", { data, raw }));
+  }
+
+  _armHeartbeat() {
+    const interval = this.options.heartbeatIntervalMs;
+    if (!interval) return;
+    const wait = Math.max(0, interval - (this._now() - this._lastSentAt));
+    this._timers.heartbeat = this._setTimeout(() => {
+      if (this.state !== "open") return;
+      if (this._now() - this._lastSentAt >= interval) {
+        this._sendText(JSON.stringify(this.options.heartbeatMessage));
+      }
+      this._armHeartbeat();
+    }, wait);
+  }
+
+  _armRotation() {
+    if (!this.options.rotateAfterMs) return;
+    this._timers.rotate = this._setTimeout(() => this._rotate(), this.options.rotateAfterMs);
+  }
+
+  // Make before break: open the replacement first, then close the old connection, so no
+  // message is lost (one sent in the instant both exist may arrive twice). If renewing
+  // fails, the old connection carries on and is replaced the usual way when it ends.
+  async _rotate() {
+    const generation = this._generation;
+    const retryLater = () => {
+      if (generation !== this._generation) return;
+      this._discardPending();
+      this._timers.rotate = this._setTimeout(() => this._rotate(), this.options.maxDelayMs);
+    };
+    let token;
+    try {
+      token = await this._fetchToken();
+    } catch {
+      retryLater();
+      return;
+    }
+    if (generation !== this._generation) return;
+    this._pending = this._openSocket(token);
+    this._watch(this._pending, generation, {
+      timeout: retryLater,
+      refused: retryLater,
+      opened: (ws) => {
+        const old = this._ws;
+        this._pending = null;
+        this._ws = ws;
+        this._detach(old, 1000);
+        this._opened(true);
+      },
+    });
+  }
+
+  _setState(state) {
+    this.state = state;
+  }
+
+  _clear(name) {
+    if (this._timers[name] !== null) {
+      this._clearTimeout(this._timers[name]);
+      this._timers[name] = null;
+    }
+  }
+
+  _clearAll() {
+    for (const name of Object.keys(this._timers)) this._clear(name);
+  }
+}
