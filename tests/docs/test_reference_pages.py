@@ -84,3 +84,23 @@ def test_readme_links_exist() -> None:
     assert targets
     missing = [t for t in targets if not (readme.parent / t).exists()]
     assert not missing, f"README.md links to missing files: {missing}"
+
+
+def _documented_bodies() -> list[str]:
+    """The literal bodies in the tables of the troubleshooting page."""
+    text = (DOCS / "troubleshooting.rst").read_text(encoding="utf-8")
+    bodies = []
+    for row in re.split(r"^   \* - ", text, flags=re.M)[1:]:
+        cells = re.split(r"^     - ", row, flags=re.M)
+        if len(cells) >= 2:
+            bodies += re.findall(r"``([^`]+)``", cells[1])
+    return [b for b in bodies if not b.startswith("{")]
+
+
+def test_troubleshooting_bodies_are_what_the_package_answers() -> None:
+    package = DOCS.parent / "src" / "django_aws_api_gateway_websockets"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    bodies = _documented_bodies()
+    assert len(bodies) >= 15
+    missing = [b for b in bodies if b.split("<")[0] not in source]
+    assert not missing, f"bodies the package never sends: {missing}"
