@@ -1,0 +1,45 @@
+"""The one place that says where a gateway's Management API is and which region signs.
+
+``WEBSOCKETS["management_endpoint_url"]`` (e.g. ``"http://127.0.0.1:8001/{stage}"``)
+points all sending at another server, such as the local gateway.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from ..conf import get_management_endpoint_template, get_region_name
+
+if TYPE_CHECKING:
+    from ..models import ApiGateway
+
+#: The region signed for when the endpoint is not AWS's and no region is configured.
+LOCAL_REGION = "us-east-1"
+
+
+def is_aws_endpoint(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+
+
+def signing_region() -> str:
+    """The configured region; a local endpoint also works without one."""
+    try:
+        return get_region_name()
+    except RuntimeError:
+        if is_aws_endpoint(get_management_endpoint_template()):
+            raise
+        return LOCAL_REGION
+
+
+def management_endpoint(gateway: ApiGateway) -> str:
+    """``{endpoint}`` of ``POST {endpoint}/@connections/{id}`` for ``gateway``."""
+    return get_management_endpoint_template().format(
+        api_id=gateway.api_id, region=signing_region(), stage=gateway.effective_stage_name
+    )
+
+
+def connection_url(endpoint: str, connection_id: str) -> str:
+    """The URL of one connection, percent-encoded as botocore encodes URI labels."""
+    return f"{endpoint}/@connections/{quote(connection_id, safe='-_.~')}"

@@ -1,0 +1,100 @@
+"""Fan-out: one message to every connected session of a queryset.
+
+The message is encoded once. Recipients are read a page at a time in the caller's
+thread while the previous page is being posted on the sending loop, so the database
+and the network overlap and memory stays flat. Gone sessions are marked disconnected
+with one statement per page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from concurrent.futures import Future
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db.models import QuerySet
+
+from .. import conf
+from ..models import WebSocketSession
+from .endpoint import connection_url
+from .payload import encode_message
+from .policy import Verdict
+from .recipients import Endpoints, mark_gone, new_signer, recipient_pages
+from .results import BroadcastResult, Delivery
+from .transport import Batch, SendSettings, Target, get_sender
+
+logger = logging.getLogger(__name__)
+
+#: Pages posted at once: one being posted while the next is read.
+PAGES_IN_FLIGHT = 2
+
+
+def send_to_queryset(
+    queryset: QuerySet[WebSocketSession],
+    data: Any,
+    *,
+    max_workers: int | None = None,
+    batch_size: int | None = None,
+) -> BroadcastResult:
+    """Send ``data`` to every connected session in ``queryset``.
+
+    ``max_workers`` caps the posts in flight for this send (the process-wide cap is
+    ``WEBSOCKETS["send_concurrency"]``); ``batch_size`` is the page size. Raises
+    ``ValueError`` before any post when the message is over 128 KB. A recipient never
+    raises: each ends up in the result as sent, gone or failed.
+    """
+    if max_workers is not None and max_workers < 1:
+        raise ValueError("max_workers must be at least 1")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    body = encode_message(data)
+    settings = SendSettings.from_conf(concurrency=max_workers)
+    size = batch_size or conf.get_setting("send_batch_size")
+    result = BroadcastResult()
+    endpoints = Endpoints()
+    broadcast = get_sender().open(settings)
+    in_flight: deque[Future[list[Delivery]]] = deque()
+    try:
+        for page in recipient_pages(queryset, size):
+            by_gateway = endpoints.resolve(row[2] for row in page)
+            targets = []
+            for pk, connection_id, gateway_id in page:
+                endpoint = by_gateway.get(gateway_id) if gateway_id is not None else None
+                if endpoint is None:
+                    result.skipped += 1
+                    continue
+                targets.append(Target(pk, connection_id, connection_url(endpoint, connection_id)))
+            if not targets:
+                continue
+            in_flight.append(broadcast.add(Batch(targets, body, new_signer(targets[0].url))))
+            if len(in_flight) >= PAGES_IN_FLIGHT:
+                _settle(in_flight.popleft().result(), result)
+        while in_flight:
+            _settle(in_flight.popleft().result(), result)
+    finally:
+        broadcast.close()
+    if result.skipped:
+        logger.warning("Skipped %d connected session(s) without an API gateway", result.skipped)
+    if result.failed:
+        logger.warning(
+            "Could not deliver to %d of %d session(s) (%d unanswered, may have arrived)",
+            len(result.failed),
+            result.recipients,
+            len(result.timed_out),
+        )
+    return result
+
+
+def _settle(deliveries: list[Delivery], result: BroadcastResult) -> None:
+    mark_gone([d.pk for d in deliveries if d.verdict is Verdict.GONE])
+    for delivery in deliveries:
+        result.record(delivery)
+
+
+async def asend_to_queryset(
+    queryset: QuerySet[WebSocketSession], data: Any, **options: Any
+) -> BroadcastResult:
+    """``send_to_queryset`` for async code; the caller's loop keeps running meanwhile."""
+    return await sync_to_async(send_to_queryset)(queryset, data, **options)

@@ -1,0 +1,66 @@
+"""The database side of a send, run in the caller's thread: recipients read page by
+page (keyset pagination, so memory stays flat however many there are), gateway
+endpoints looked up once per gateway, and gone sessions marked in one statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ..models import ApiGateway, WebSocketSession
+from .endpoint import is_aws_endpoint, management_endpoint, signing_region
+from .signing import ManagementApiSigner, current_credentials
+
+Row = tuple[int, str, "int | None"]
+
+
+def recipient_pages(queryset: QuerySet[WebSocketSession], size: int) -> Iterator[list[Row]]:
+    """``(pk, connection_id, api_gateway_id)`` of the queryset's connected sessions,
+    ``size`` at a time, in primary-key order, each session once."""
+    if queryset.query.is_sliced:  # a slice cannot be filtered further; it is small anyway
+        queryset = queryset.model.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)))
+    rows = (
+        queryset.filter(connected=True)
+        .order_by("pk")
+        .values_list("pk", "connection_id", "api_gateway_id")
+    )
+    last = None
+    while True:
+        page = list((rows if last is None else rows.filter(pk__gt=last))[:size])
+        if not page:
+            return
+        # A join over a multi-valued relation repeats a row; repeats are adjacent here.
+        yield [row for i, row in enumerate(page) if i == 0 or row[0] != page[i - 1][0]]
+        if len(page) < size:
+            return
+        last = page[-1][0]
+
+
+class Endpoints:
+    """Management API endpoints by gateway id, each gateway read once per send."""
+
+    def __init__(self) -> None:
+        self._by_gateway: dict[int, str] = {}
+
+    def resolve(self, gateway_ids: Iterable[int | None]) -> dict[int, str]:
+        missing = {pk for pk in gateway_ids if pk is not None and pk not in self._by_gateway}
+        if missing:
+            for gateway in ApiGateway.objects.filter(pk__in=missing).only("api_id", "stage_name"):
+                self._by_gateway[gateway.pk] = management_endpoint(gateway)
+        return self._by_gateway
+
+
+def new_signer(endpoint: str) -> ManagementApiSigner:
+    """A signer with fresh credentials (dummy ones for a local endpoint without any)."""
+    return ManagementApiSigner(current_credentials(is_aws_endpoint(endpoint)), signing_region())
+
+
+def mark_gone(pks: list[int]) -> int:
+    """Mark the sessions disconnected in one statement."""
+    if not pks:
+        return 0
+    return WebSocketSession.objects.filter(pk__in=pks).update(
+        connected=False, updated_on=timezone.now()
+    )

@@ -1,0 +1,83 @@
+"""SigV4 signing of Management API posts with botocore's own signer and credentials.
+
+Credentials come from the project's AWS settings (``aws.get_boto3_session``). A send
+signs thousands of requests with one body and one key, so the signer keeps the body's
+hash and the day's derived key instead of recomputing them for every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import NoCredentialsError
+
+from ..aws import _settings_key, get_boto3_session
+
+#: Signs for a server that is not AWS (the local gateway accepts any credentials).
+LOCAL_CREDENTIALS = ReadOnlyCredentials("LOCALGATEWAYKEY", "local-gateway-secret", None)
+
+_lock = threading.Lock()
+_credentials: dict[tuple[Any, ...], Any] = {}
+
+
+def _resolved_credentials() -> Any:
+    """The credentials botocore's chain finds for the settings (``None`` if none),
+    looked up once per process and settings: the chain can read files and the network."""
+    key = _settings_key()
+    with _lock:
+        if key not in _credentials:
+            _credentials[key] = get_boto3_session().get_credentials()
+        return _credentials[key]
+
+
+def current_credentials(for_aws: bool) -> ReadOnlyCredentials:
+    """A frozen copy of the credentials, refreshed if they are about to expire."""
+    try:
+        credentials = _resolved_credentials()
+    except RuntimeError:  # no region configured: only a local endpoint gets here
+        credentials = None
+    if credentials is None:
+        if for_aws:
+            raise NoCredentialsError()
+        return LOCAL_CREDENTIALS
+    return credentials.get_frozen_credentials()
+
+
+def clear_credentials_cache() -> None:
+    with _lock:
+        _credentials.clear()
+
+
+class ManagementApiSigner(SigV4Auth):
+    """botocore's ``SigV4Auth`` for ``execute-api``, remembering what does not change
+    between the requests of one send."""
+
+    def __init__(self, credentials: ReadOnlyCredentials, region: str) -> None:
+        super().__init__(credentials, "execute-api", region)
+        self._payload_of: tuple[Any, str] = (None, "")
+        self._key_of: tuple[str, bytes] = ("", b"")
+
+    def payload(self, request: AWSRequest) -> str:
+        body = request.body
+        if body is not self._payload_of[0]:
+            self._payload_of = (body, super().payload(request))
+        return self._payload_of[1]
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        day = request.context["timestamp"][0:8]
+        if day != self._key_of[0]:
+            key = self._sign(f"AWS4{self.credentials.secret_key}".encode(), day)
+            for part in (self._region_name, self._service_name, "aws4_request"):
+                key = self._sign(key, part)
+            self._key_of = (day, key)
+        return self._sign(self._key_of[1], string_to_sign, hex=True)
+
+    def headers_for(self, url: str, body: bytes) -> dict[str, str]:
+        """The headers that sign ``POST url`` with ``body``."""
+        request = AWSRequest(method="POST", url=url, data=body)
+        self.add_auth(request)
+        return dict(request.headers.items())

@@ -1,0 +1,237 @@
+"""Posting to the Management API: one event loop per process, in a daemon thread.
+
+Every send in the process, from sync or async code, from any thread, runs its posts on
+this loop. So the HTTP connection pool, the concurrency limit and the pacer are shared
+by all sends, and no caller's own event loop is ever used or blocked by it. The caller
+hands over batches of targets and waits for their deliveries
+(``concurrent.futures.Future``); database work stays in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from .. import conf
+from .policy import Failure, TokenBucket, Verdict, backoff_delay, judge
+from .results import Delivery
+from .signing import ManagementApiSigner
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    pk: int
+    connection_id: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Targets that share a body and a signer (credentials are refreshed per batch)."""
+
+    targets: Sequence[Target]
+    body: bytes
+    signer: ManagementApiSigner
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    rate: float
+    concurrency: int
+    max_attempts: int
+    timeout: float
+
+    @classmethod
+    def from_conf(cls, concurrency: int | None = None) -> SendSettings:
+        process_limit = conf.get_setting("send_concurrency")
+        return cls(
+            rate=float(conf.get_setting("send_rate_per_second")),
+            concurrency=min(concurrency or process_limit, process_limit),
+            max_attempts=conf.get_setting("send_max_attempts"),
+            timeout=conf.get_float_setting("send_timeout_seconds"),
+        )
+
+
+class Sender:
+    """The process's sending loop and what it shares: HTTP pool, slots and pacer."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._session: aiohttp.ClientSession | None = None
+        self._bucket: TokenBucket | None = None
+        self._slots = asyncio.Semaphore(1)
+        self._slot_count = 0
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="websocket-sender", daemon=True
+        )
+        self._thread.start()
+
+    def open(self, settings: SendSettings) -> Broadcast:
+        """Start a send whose batches are posted with ``settings``."""
+        return Broadcast(self, settings)
+
+    def _configure(self, settings: SendSettings) -> None:
+        now = self.loop.time()
+        if self._bucket is None:
+            self._bucket = TokenBucket.for_rate(settings.rate, now)
+        self._bucket.set_rate(settings.rate, now)
+        limit = conf.get_setting("send_concurrency")
+        if limit != self._slot_count:
+            self._slots, self._slot_count = asyncio.Semaphore(limit), limit
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
+
+    async def _post(
+        self, url: str, headers: dict[str, str], body: bytes, timeout: aiohttp.ClientTimeout
+    ) -> tuple[int | None, Failure | None, str]:
+        assert self._session is not None
+        try:
+            async with self._session.post(
+                URL(url, encoded=True), data=body, headers=headers, timeout=timeout
+            ) as response:
+                await response.read()
+                return response.status, None, response.headers.get("x-amzn-RequestId", "")
+        except asyncio.TimeoutError:
+            return None, Failure.TIMEOUT, ""
+        except aiohttp.ClientConnectorError:
+            return None, Failure.CONNECT, ""
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+            return None, Failure.RESET, ""
+
+    async def deliver(
+        self, target: Target, batch: Batch, settings: SendSettings, timeout: aiohttp.ClientTimeout
+    ) -> Delivery:
+        """Post to one connection until a verdict other than "retry"."""
+        assert self._bucket is not None
+        attempt, uncertain = 0, False
+        while True:
+            attempt += 1
+            async with self._slots:
+                wait = self._bucket.reserve(self.loop.time())
+                if wait:
+                    await asyncio.sleep(wait)
+                headers = batch.signer.headers_for(target.url, batch.body)
+                status, failure, request_id = await self._post(
+                    target.url, headers, batch.body, timeout
+                )
+            uncertain = uncertain or (failure is not None and failure.ambiguous)
+            verdict = judge(status, failure, attempt, settings.max_attempts)
+            if verdict is Verdict.RETRY:
+                await asyncio.sleep(backoff_delay(attempt))
+                continue
+            return Delivery(
+                target.pk, target.connection_id, verdict, attempt, status, uncertain, request_id
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class Broadcast:
+    """One send: a fixed number of workers on the loop take targets from a queue, so
+    batches flow without a pause between them and the send never exceeds its
+    concurrency. Use from the caller's thread: ``add`` batches, then ``close``."""
+
+    def __init__(self, sender: Sender, settings: SendSettings) -> None:
+        self._sender = sender
+        self._settings = settings
+        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._queue: asyncio.Queue[tuple[Target, Batch, _Pending]] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+
+    def add(self, batch: Batch) -> concurrent.futures.Future[list[Delivery]]:
+        """Queue ``batch``; the future gives its deliveries once all are final."""
+        future: concurrent.futures.Future[list[Delivery]] = concurrent.futures.Future()
+        self._sender.loop.call_soon_threadsafe(self._enqueue, batch, future)
+        return future
+
+    def close(self) -> None:
+        self._sender.loop.call_soon_threadsafe(self._stop)
+
+    def _enqueue(self, batch: Batch, future: concurrent.futures.Future[list[Delivery]]) -> None:
+        if self._queue is None:
+            self._sender._configure(self._settings)
+            self._queue = asyncio.Queue()
+            self._workers = [
+                self._sender.loop.create_task(self._work())
+                for _ in range(self._settings.concurrency)
+            ]
+        if not batch.targets:
+            future.set_result([])
+            return
+        pending = _Pending(len(batch.targets), future)
+        for target in batch.targets:
+            self._queue.put_nowait((target, batch, pending))
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            target, batch, pending = await self._queue.get()
+            try:
+                delivery = await self._sender.deliver(target, batch, self._settings, self._timeout)
+            except Exception as error:  # a bug must fail the caller, not hang it
+                pending.fail(error)
+            else:
+                pending.done(delivery)
+
+    def _stop(self) -> None:
+        for worker in self._workers:
+            worker.cancel()
+
+
+class _Pending:
+    """The deliveries of one batch still outstanding."""
+
+    def __init__(self, count: int, future: concurrent.futures.Future[list[Delivery]]) -> None:
+        self.remaining = count
+        self.deliveries: list[Delivery] = []
+        self.future = future
+
+    def done(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+        self.remaining -= 1
+        if self.remaining == 0 and not self.future.done():
+            self.future.set_result(self.deliveries)
+
+    def fail(self, error: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+
+_lock = threading.Lock()
+_sender: Sender | None = None
+_sender_pid = 0
+
+
+def get_sender() -> Sender:
+    """The process's sender, started on first use (and again in a forked child, whose
+    copy of the parent's thread does not run)."""
+    global _sender, _sender_pid
+    with _lock:
+        if _sender is None or _sender_pid != os.getpid():
+            _sender, _sender_pid = Sender(), os.getpid()
+        return _sender
+
+
+@atexit.register
+def _shut_down() -> None:
+    sender = _sender
+    if sender is not None and _sender_pid == os.getpid():
+        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+            asyncio.run_coroutine_threadsafe(sender.close(), sender.loop).result(timeout=5)
+        sender.loop.call_soon_threadsafe(sender.loop.stop)
