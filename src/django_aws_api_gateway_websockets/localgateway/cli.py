@@ -1,0 +1,179 @@
+"""Command-line options shared by ``manage.py runLocalGateway`` and
+``python -m django_aws_api_gateway_websockets.localgateway``, and the loop that runs
+the gateway until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from .config import GatewayConfig, Limits
+from .server import LocalGateway, logger
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    parser.add_argument("--port", type=int, default=8001, help="Port to listen on (0: any).")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--api-gateway",
+        type=int,
+        metavar="PK",
+        help="Configure from this ApiGateway row (needs Django settings).",
+    )
+    source.add_argument(
+        "--target",
+        metavar="BASE_URL",
+        help="Django's WebSocket view without the route slug, e.g. http://127.0.0.1:8000/ws/",
+    )
+    parser.add_argument("--stage", help="Stage name (default: the row's, else 'local').")
+    parser.add_argument(
+        "--api-id", help="API id sent to Django (default: the row's, else 'local')."
+    )
+    parser.add_argument("--route-selection-expression", metavar="EXPRESSION")
+    parser.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="KEY=URL",
+        help="An additional route and its integration URL (repeatable).",
+    )
+    parser.add_argument(
+        "--route-response",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="Send this route's integration response back to the client (repeatable), "
+        "e.g. '$default'.",
+    )
+    parser.add_argument("--gateway-secret", help="Default: the first WEBSOCKETS['gateway_secret'].")
+    parser.add_argument(
+        "--drop-disconnect",
+        type=float,
+        nargs="?",
+        const=1.0,
+        default=0.0,
+        metavar="FRACTION",
+        help="Drop $disconnect calls (all, or this fraction) to rehearse best-effort delivery.",
+    )
+    defaults = Limits()
+    parser.add_argument("--frame-bytes", type=int, default=defaults.frame_bytes)
+    parser.add_argument("--message-bytes", type=int, default=defaults.message_bytes)
+    parser.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout)
+    parser.add_argument("--max-duration", type=float, default=defaults.max_duration)
+    parser.add_argument(
+        "--connect-rate", type=float, default=defaults.connect_rate, help="0 turns it off."
+    )
+    parser.add_argument(
+        "--management-rate",
+        type=float,
+        default=defaults.management_rate,
+        help="@connections requests per second before 429 (0 turns it off).",
+    )
+    parser.add_argument("--quiet", action="store_true", help="Log only warnings.")
+
+
+def _parse_routes(values: list[str]) -> dict[str, str]:
+    routes = {}
+    for value in values:
+        key, sep, url = value.partition("=")
+        if not sep or not key or not url:
+            raise ValueError(f"--route takes KEY=URL, not {value!r}.")
+        routes[key] = url
+    return routes
+
+
+def _configured_secret() -> str | None:
+    from django.conf import settings
+
+    if not settings.configured:
+        return None
+    from ..conf import get_gateway_secrets
+
+    secrets = get_gateway_secrets()
+    return secrets[0] if secrets else None
+
+
+def gateway_row_settings(pk: int | None) -> dict[str, Any]:
+    """What an ``ApiGateway`` row says about its API: the only row when ``pk`` is None."""
+    from ..models import ApiGateway
+
+    rows = ApiGateway.objects.all() if pk is None else ApiGateway.objects.filter(pk=pk)
+    gateways = list(rows[:2])
+    if len(gateways) != 1:
+        if pk is not None:
+            raise ValueError(f"There is no ApiGateway with pk {pk}.")
+        raise ValueError("Pass --target BASE_URL, or --api-gateway PK to pick an ApiGateway row.")
+    gateway = gateways[0]
+    if not gateway.target_base_endpoint:
+        raise ValueError(f"ApiGateway {gateway.pk} has no target_base_endpoint.")
+    return {
+        "target_base_url": gateway.target_base_endpoint,
+        "api_id": gateway.api_id or None,
+        "stage": gateway.effective_stage_name,
+        "route_selection_expression": gateway.route_selection_expression,
+        "routes": {r.route_key: r.integration_url for r in gateway.additional_routes.all()},
+    }
+
+
+def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> GatewayConfig:
+    """Options on the command line win over what the row says."""
+    row = row or {}
+    target = options.get("target") or row.get("target_base_url")
+    if not target:
+        raise ValueError("Pass --target BASE_URL or --api-gateway PK.")
+    limits = Limits(
+        frame_bytes=options["frame_bytes"] or None,
+        message_bytes=options["message_bytes"] or None,
+        idle_timeout=options["idle_timeout"] or None,
+        max_duration=options["max_duration"] or None,
+        connect_rate=options["connect_rate"] or None,
+        management_rate=options["management_rate"] or None,
+    )
+    secret = options.get("gateway_secret")
+    return GatewayConfig(
+        target_base_url=target,
+        api_id=options.get("api_id") or row.get("api_id") or "local",
+        stage=options.get("stage") or row.get("stage") or "local",
+        route_selection_expression=options.get("route_selection_expression")
+        or row.get("route_selection_expression")
+        or "$request.body.action",
+        routes={**row.get("routes", {}), **_parse_routes(options.get("route") or [])},
+        route_responses=frozenset(options.get("route_response") or []),
+        gateway_secret=secret if secret is not None else _configured_secret(),
+        drop_disconnect=options.get("drop_disconnect") or 0.0,
+        limits=limits,
+    )
+
+
+def configure_logging(quiet: bool) -> None:
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def run(config: GatewayConfig, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then close every connection and stop."""
+
+    async def main() -> None:
+        gateway = LocalGateway(config, host, port)
+        await gateway.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            logger.info("Stopping: closing %d connection(s)", len(gateway.table))
+            await gateway.stop()
+
+    asyncio.run(main())
