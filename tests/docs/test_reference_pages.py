@@ -3,6 +3,7 @@ default, and every page a page links to exists."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 import pytest
@@ -104,3 +105,25 @@ def test_troubleshooting_bodies_are_what_the_package_answers() -> None:
     assert len(bodies) >= 15
     missing = [b for b in bodies if b.split("<")[0] not in source]
     assert not missing, f"bodies the package never sends: {missing}"
+
+
+def _documented_view_attributes() -> dict[str, str]:
+    text = (DOCS / "configuration.rst").read_text(encoding="utf-8")
+    table = text.split("Class attributes", 1)[1].split("Hooks", 1)[0]
+    rows = {}
+    for row in re.split(r"^   \* - ", table, flags=re.M)[2:]:
+        cells = re.split(r"^     - ", row, flags=re.M)
+        rows[cells[0].strip().strip("`")] = cells[1].strip()
+    return rows
+
+
+def test_view_attribute_defaults_are_the_code_defaults() -> None:
+    from django_aws_api_gateway_websockets.views import WebSocketView
+
+    documented = _documented_view_attributes()
+    assert len(documented) >= 20
+    for name, default in documented.items():
+        assert hasattr(WebSocketView, name), name
+        if default.startswith("``"):
+            value = ast.literal_eval(default.strip("`"))
+            assert getattr(WebSocketView, name) == value, name
