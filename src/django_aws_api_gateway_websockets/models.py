@@ -35,6 +35,30 @@ __all__ = [
     "hash_user_auth",
 ]
 
+
+def integration_request_parameters() -> dict[str, str]:
+    """The request parameters every integration carries (connection id, secret)."""
+    from .provisioning.spec import integration_request_parameters
+
+    return integration_request_parameters()
+
+
+def validate_integration_host(url: str | None, field: str) -> None:
+    from .provisioning.validation import validate_integration_host
+
+    validate_integration_host(url, field)
+
+
+def __getattr__(name: str) -> Any:
+    # The original's provisioning helpers, importable from models without models
+    # importing the provisioning package at load time.
+    if name in {"ApiGatewaySyncError", "collect_deferred_sync_errors", "run_aws_after_commit"}:
+        from . import provisioning
+
+        return getattr(provisioning, name)
+    raise AttributeError(name)
+
+
 #: The largest message API Gateway delivers, in bytes of UTF-8 JSON.
 MAX_MESSAGE_SIZE = 128 * 1024
 
@@ -147,10 +171,85 @@ class ApiGateway(models.Model):
     def __str__(self) -> str:
         return self.api_name
 
+    def save(self, *args: Any, push_to_aws: bool | None = None, **kwargs: Any) -> None:
+        """Validate (full saves), then push changed API settings to AWS after commit."""
+        from .provisioning.records import save_gateway
+
+        full = not kwargs.get("update_fields")
+        save_gateway(self, lambda: super(ApiGateway, self).save(*args, **kwargs), push_to_aws, full)
+
     @property
     def effective_stage_name(self) -> str:
         """The stage used in URLs; a blank stage means ``production``."""
         return self.stage_name or "production"
+
+    # Provisioning (AWS): thin delegations to the ``provisioning`` package.
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> ApiGateway:
+        instance = super().from_db(db, field_names, values)
+        from .provisioning.records import remember
+
+        remember(instance)
+        return instance
+
+    def clean(self) -> None:
+        from .provisioning.validation import validate_gateway
+
+        validate_gateway(self)
+
+    @property
+    def is_deployed(self) -> bool:
+        return bool(self.api_created and self.api_id and self.deployment_id)
+
+    @property
+    def effective_provisioning_status(self) -> str:
+        """The status, reading rows of versions before statuses were recorded."""
+        status = self.ProvisioningStatus
+        if self.provisioning_status == status.PENDING and self.api_created:
+            return status.MAPPED if self.custom_domain_created else status.DEPLOYED
+        return self.provisioning_status
+
+    @property
+    def needs_api_creation(self) -> bool:
+        status = self.ProvisioningStatus
+        done = {status.DEPLOYED, status.DOMAIN_CREATED, status.MAPPED}
+        return self.effective_provisioning_status not in done
+
+    @property
+    def needs_custom_domain(self) -> bool:
+        from .provisioning.domain import needs_dns_record
+
+        status = self.effective_provisioning_status
+        if status == self.ProvisioningStatus.MAPPED:
+            return needs_dns_record(self)
+        return status in {self.ProvisioningStatus.DEPLOYED, self.ProvisioningStatus.DOMAIN_CREATED}
+
+    def create_gateway(self, force: bool = False) -> bool:
+        """Create (or finish creating) the API in AWS; ``False`` if already deployed."""
+        from .provisioning import create_gateway
+
+        return create_gateway(self, force=force)
+
+    def create_custom_domain(self) -> bool:
+        from .provisioning import create_custom_domain
+
+        return create_custom_domain(self)
+
+    def deploy_api(self, client: Any) -> str:
+        from .provisioning.create import deploy
+
+        return deploy(client, self)
+
+    def sync_to_aws(self, client: Any = None, fields: list[str] | None = None) -> list[str]:
+        from .provisioning import push_gateway
+
+        return push_gateway(self, client, fields)
+
+    def sync_from_aws(self, client: Any = None) -> list[str]:
+        from .provisioning import pull_gateway
+
+        return pull_gateway(self, client)
 
 
 class ApiGatewayAdditionalRoute(models.Model):
@@ -180,6 +279,57 @@ class ApiGatewayAdditionalRoute(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, push_to_aws: bool | None = None, **kwargs: Any) -> None:
+        """Validate (full saves), then create or update the route in AWS after commit."""
+        from .provisioning.records import save_route
+
+        full = not kwargs.get("update_fields")
+        save_route(
+            self,
+            lambda: super(ApiGatewayAdditionalRoute, self).save(*args, **kwargs),
+            push_to_aws,
+            full,
+        )
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> ApiGatewayAdditionalRoute:
+        instance = super().from_db(db, field_names, values)
+        from .provisioning.records import remember
+
+        remember(instance)
+        return instance
+
+    def clean(self) -> None:
+        from .provisioning.validation import validate_route
+
+        validate_route(self)
+
+    def delete(self, *args: Any, push_to_aws: bool | None = None, **kwargs: Any) -> Any:
+        from .provisioning.records import delete_route_record
+
+        return delete_route_record(
+            self,
+            lambda: super(ApiGatewayAdditionalRoute, self).delete(*args, **kwargs),
+            push_to_aws,
+        )
+
+    def create_route(self, client: Any, deploy: bool = True) -> list[str]:
+        from .provisioning import push_route
+
+        return push_route(self, client, deploy_after=deploy)
+
+    def update_route(
+        self, client: Any, previous_route_key: str | None = None, deploy: bool = True
+    ) -> list[str]:
+        from .provisioning import push_route
+
+        return push_route(self, client, deploy_after=deploy, previous_key=previous_route_key or "")
+
+    def delete_route(self, client: Any, deploy: bool = True) -> list[str]:
+        from .provisioning import remove_route
+
+        return remove_route(self, client, deploy_after=deploy)
 
 
 class WebSocketSessionQuerySet(models.QuerySet["WebSocketSession"]):

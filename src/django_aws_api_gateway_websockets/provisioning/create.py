@@ -1,0 +1,156 @@
+"""Create a gateway's API in AWS: API, integrations, routes, stage and deployment.
+
+Each step is recorded in ``provisioning_status`` as it completes. A run that fails part
+way records ``last_error`` and leaves the furthest step reached, and the next run reads
+AWS and continues from there. A run claims the row first, so two runs never create two
+APIs; a claim whose run died (no progress for ``STALE_CLAIM_AFTER``) can be taken over.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..aws import get_boto3_client
+from .errors import AWS_ERRORS, describe_error, is_conflict
+from .routes import ensure_route
+from .spec import additional_route_spec, api_attributes, base_endpoint, default_route_specs, tags
+from .state import ApiState, get_or_none, read_api_state
+
+if TYPE_CHECKING:
+    from ..models import ApiGateway
+
+#: A ``creating`` claim with no recorded progress for this long belongs to a dead run.
+STALE_CLAIM_AFTER = timedelta(minutes=15)
+
+
+class ClaimError(ValueError):
+    """Another run is creating this gateway."""
+
+
+def record(gateway: ApiGateway, **fields: Any) -> None:
+    """Save progress without ``save()``: no validation and no push back to AWS."""
+    fields["updated_on"] = timezone.now()
+    type(gateway).objects.filter(pk=gateway.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(gateway, name, value)
+
+
+def claim(gateway: ApiGateway, force: bool = False) -> None:
+    """Mark the row ``creating`` unless a live run already has it."""
+    status = type(gateway).ProvisioningStatus
+    claimable = Q(
+        provisioning_status__in=[status.PENDING, status.API_CREATED, status.ROUTES_CREATED]
+    ) | Q(provisioning_status=status.CREATING, updated_on__lt=timezone.now() - STALE_CLAIM_AFTER)
+    if force:
+        claimable |= Q(provisioning_status=status.CREATING)
+    now = timezone.now()
+    claimed = (
+        type(gateway)
+        .objects.filter(claimable, pk=gateway.pk)
+        .update(provisioning_status=status.CREATING, updated_on=now)
+    )
+    if not claimed:
+        raise ClaimError(
+            f"{gateway.api_name} is being created by another run. If that run died, run "
+            f"again after {int(STALE_CLAIM_AFTER.total_seconds() // 60)} minutes without "
+            "progress, or use createApiGateway --force."
+        )
+    gateway.provisioning_status = status.CREATING
+    gateway.updated_on = now
+
+
+def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None) -> bool:
+    """Create or finish creating the API; ``False`` when it is already deployed."""
+    if not gateway.needs_api_creation:
+        return False
+    base_endpoint(gateway)  # ValueError before anything else happens
+    if gateway.pk is None:
+        gateway.save(push_to_aws=False)
+    claim(gateway, force=force)
+    client = client or get_boto3_client("apigatewayv2")
+    status = type(gateway).ProvisioningStatus
+    reached = status.PENDING
+    try:
+        if not gateway.api_id or get_or_none(client.get_api, ApiId=gateway.api_id) is None:
+            _create_api(client, gateway)
+        reached = status.API_CREATED
+        record(gateway, provisioning_status=status.CREATING)  # heartbeat
+        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+        create_routes(client, gateway, state)
+        reached = status.ROUTES_CREATED
+        record(gateway, provisioning_status=status.CREATING)
+        ensure_stage(client, gateway, state)
+        deployment_id = deploy(client, gateway)
+    except (*AWS_ERRORS, ValueError) as exc:
+        record(gateway, provisioning_status=reached, last_error=describe_error(exc))
+        raise
+    record(
+        gateway,
+        deployment_id=deployment_id,
+        provisioning_status=status.DEPLOYED,
+        last_error="",
+    )
+    return True
+
+
+def _create_api(client: Any, gateway: ApiGateway) -> None:
+    response = client.create_api(
+        ProtocolType="WEBSOCKET",
+        DisableSchemaValidation=True,
+        Tags=tags(gateway),
+        **api_attributes(gateway),
+    )
+    record(
+        gateway,
+        api_id=response["ApiId"],
+        api_endpoint=response.get("ApiEndpoint", ""),
+        api_created=True,
+        deployment_id="",
+    )
+
+
+def create_routes(client: Any, gateway: ApiGateway, state: ApiState) -> list[str]:
+    """Make the three default routes and every additional route exist as recorded."""
+    changes = []
+    for spec in default_route_specs(gateway):
+        changes += ensure_route(client, gateway.api_id, state, spec).changes
+    for route in gateway.additional_routes.order_by("pk"):
+        ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route))
+        changes += ids.changes
+        type(route).objects.filter(pk=route.pk).update(
+            route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
+        )
+    return changes
+
+
+def ensure_stage(client: Any, gateway: ApiGateway, state: ApiState) -> bool:
+    """Create the stage unless it exists; ``True`` when it was created."""
+    if state.stage is not None:
+        return False
+    try:
+        state.stage = client.create_stage(
+            ApiId=gateway.api_id,
+            StageName=gateway.effective_stage_name,
+            Description=gateway.stage_description,
+            Tags=tags(gateway),
+        )
+    except AWS_ERRORS as exc:
+        if not is_conflict(exc):
+            raise
+        return False
+    return True
+
+
+def deploy(client: Any, gateway: ApiGateway) -> str:
+    """Deploy the API's current routes to its stage; returns the deployment id."""
+    response = client.create_deployment(
+        ApiId=gateway.api_id,
+        Description=gateway.stage_description,
+        StageName=gateway.effective_stage_name,
+    )
+    gateway.deployment_id = response["DeploymentId"]
+    return gateway.deployment_id

@@ -1,0 +1,101 @@
+"""What saving and deleting gateway and route records does to AWS.
+
+The models call these from ``save()``/``delete()``. A record remembers the values it
+was loaded with, so a save pushes only real changes, and only when the gateway exists
+in AWS and pushing is on (``push_to_aws=`` argument, else
+``WEBSOCKETS["push_changes_to_aws"]``). Pushes run after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, models
+
+from ..conf import get_boolean_setting
+from .deferred import run_aws_after_commit
+from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
+
+if TYPE_CHECKING:
+    from ..models import ApiGateway, ApiGatewayAdditionalRoute
+
+ROUTE_FIELDS = ("route_key", "integration_url", "route_response")
+
+
+def push_enabled(push_to_aws: bool | None) -> bool:
+    if push_to_aws is not None:
+        return push_to_aws
+    return get_boolean_setting("push_changes_to_aws")
+
+
+def _tracked(instance: models.Model) -> Iterable[str]:
+    return ROUTE_FIELDS if hasattr(instance, "integration_url") else SYNCED_GATEWAY_FIELDS
+
+
+def remember(instance: models.Model) -> None:
+    """Keep the tracked values as loaded (read from ``__dict__``: deferred stay unloaded)."""
+    values = instance.__dict__
+    instance._loaded_values = {n: values[n] for n in _tracked(instance) if n in values}  # type: ignore[attr-defined]
+
+
+def changed_fields(instance: models.Model) -> list[str]:
+    """Tracked fields changed since loading; all of them for a record never loaded."""
+    loaded = getattr(instance, "_loaded_values", None)
+    if loaded is None:
+        return list(_tracked(instance))
+    values = instance.__dict__
+    return [n for n in loaded if n in values and values[n] != loaded[n]]
+
+
+def save_gateway(
+    gateway: ApiGateway, save: Callable[[], None], push_to_aws: bool | None, full: bool
+) -> None:
+    if full:
+        if gateway.target_base_endpoint and not gateway.target_base_endpoint.endswith("/"):
+            gateway.target_base_endpoint += "/"
+        gateway.full_clean()
+    changed = changed_fields(gateway)
+    save()
+    remember(gateway)
+    if changed and gateway.is_deployed and push_enabled(push_to_aws):
+        run_aws_after_commit(partial(push_gateway, gateway, fields=changed))
+
+
+def save_route(
+    route: ApiGatewayAdditionalRoute,
+    save: Callable[[], None],
+    push_to_aws: bool | None,
+    full: bool,
+) -> None:
+    if full:
+        route.full_clean()
+    changed = changed_fields(route)
+    previous_key = getattr(route, "_loaded_values", {}).get("route_key", "")
+    save()
+    remember(route)
+    wanted = changed or not route.deployed
+    if wanted and route.api_gateway.is_deployed and push_enabled(push_to_aws):
+        run_aws_after_commit(
+            partial(
+                push_route,
+                route,
+                previous_key=previous_key if previous_key != route.route_key else "",
+            )
+        )
+
+
+def delete_route_record(
+    route: ApiGatewayAdditionalRoute, delete: Callable[[], Any], push_to_aws: bool | None
+) -> Any:
+    """Outside a transaction AWS goes first, so a failure keeps the record; inside one,
+    AWS follows the commit."""
+    push = bool(route.route_id) and route.api_gateway.is_deployed and push_enabled(push_to_aws)
+    if push and not connection.in_atomic_block:
+        remove_route(route)
+        return delete()
+    result = delete()
+    if push:
+        run_aws_after_commit(partial(remove_route, route))
+    return result

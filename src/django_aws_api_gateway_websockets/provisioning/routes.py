@@ -1,0 +1,124 @@
+"""Create, change and delete one route and its integration in AWS.
+
+Every function reads the current :class:`~.state.ApiState` and changes only what
+differs, so running them again after a failure part way finishes the job: an
+integration left without a route by a failed ``create_route`` is found by its URI and
+reused instead of being duplicated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import is_not_found
+from .spec import ROUTE_RESPONSE_KEY, RouteSpec, integration_attributes, integration_differences
+from .state import ApiState, integration_id_of
+
+
+@dataclass
+class RouteIds:
+    route_id: str
+    integration_id: str
+    changes: list[str]
+
+
+def ensure_route(
+    client: Any, api_id: str, state: ApiState, spec: RouteSpec, previous_key: str = ""
+) -> RouteIds:
+    """Make the route ``spec.key`` exist as specified (renaming ``previous_key`` if given)."""
+    changes: list[str] = []
+    route = state.routes.get(spec.key)
+    if route is None and previous_key and previous_key in state.routes:
+        route = client.update_route(
+            ApiId=api_id, RouteId=state.routes[previous_key]["RouteId"], RouteKey=spec.key
+        )
+        state.routes[spec.key] = state.routes.pop(previous_key) | route
+        changes.append(f"renamed route {previous_key} to {spec.key}")
+    integration_id = integration_id_of(route) if route else ""
+    integration = state.integrations.get(integration_id) if integration_id else None
+    if integration is None:
+        integration = state.orphan_integration(spec.uri)
+        if integration is None:
+            integration = client.create_integration(
+                ApiId=api_id, **integration_attributes(spec.uri)
+            )
+            changes.append(f"created integration for {spec.key} -> {spec.uri}")
+        state.integrations[integration["IntegrationId"]] = integration
+    differences = integration_differences(spec.uri, integration)
+    if differences:
+        updated = client.update_integration(
+            ApiId=api_id,
+            IntegrationId=integration["IntegrationId"],
+            **integration_attributes(spec.uri),
+        )
+        state.integrations[integration["IntegrationId"]] = updated
+        changes.append(f"updated integration of {spec.key}: {', '.join(differences)}")
+    target = f"integrations/{integration['IntegrationId']}"
+    selection = ROUTE_RESPONSE_KEY if spec.route_response else None
+    if route is None:
+        route = client.create_route(ApiId=api_id, **_route_attributes(spec.key, target, selection))
+        state.routes[spec.key] = route
+        changes.append(f"created route {spec.key}")
+    elif route.get("Target") != target or (
+        spec.route_response and route.get("RouteResponseSelectionExpression") != selection
+    ):
+        route = client.update_route(
+            ApiId=api_id, RouteId=route["RouteId"], **_route_attributes(spec.key, target, selection)
+        )
+        state.routes[spec.key] = state.routes[spec.key] | route
+        changes.append(f"updated route {spec.key}")
+    changes += _ensure_route_response(client, api_id, state, state.routes[spec.key], spec)
+    return RouteIds(state.routes[spec.key]["RouteId"], integration["IntegrationId"], changes)
+
+
+def _route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "ApiKeyRequired": False,
+        "AuthorizationType": "NONE",
+        "RouteKey": key,
+        "Target": target,
+    }
+    if selection:
+        attributes["RouteResponseSelectionExpression"] = selection
+    return attributes
+
+
+def _ensure_route_response(
+    client: Any, api_id: str, state: ApiState, route: dict[str, Any], spec: RouteSpec
+) -> list[str]:
+    """A ``$default`` route response exists exactly when the records ask for one."""
+    route_id = route["RouteId"]
+    responses = state.route_responses.get(route_id, [])
+    if spec.route_response and not responses:
+        created = client.create_route_response(
+            ApiId=api_id, RouteId=route_id, RouteResponseKey=ROUTE_RESPONSE_KEY
+        )
+        state.route_responses[route_id] = [created]
+        return [f"created route response for {spec.key}"]
+    if not spec.route_response and responses:
+        for response in responses:
+            client.delete_route_response(
+                ApiId=api_id, RouteId=route_id, RouteResponseId=response["RouteResponseId"]
+            )
+        state.route_responses[route_id] = []
+        return [f"deleted route response of {spec.key}"]
+    return []
+
+
+def delete_route(client: Any, api_id: str, route_id: str, integration_id: str) -> list[str]:
+    """Delete a route and its integration; either being gone already is fine."""
+    changes = []
+    for call, kwargs, what in (
+        (client.delete_route, {"RouteId": route_id}, "route"),
+        (client.delete_integration, {"IntegrationId": integration_id}, "integration"),
+    ):
+        if not next(iter(kwargs.values())):
+            continue
+        try:
+            call(ApiId=api_id, **kwargs)
+            changes.append(f"deleted {what} {next(iter(kwargs.values()))}")
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+    return changes

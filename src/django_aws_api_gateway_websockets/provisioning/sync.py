@@ -1,0 +1,242 @@
+"""Keep AWS and the records in step after creation.
+
+``push_gateway`` makes AWS match the records (API attributes, the default routes'
+integrations, additional routes, route responses) and redeploys if anything changed.
+``pull_gateway`` copies what AWS holds back into the records.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..aws import get_boto3_client
+from .create import deploy, ensure_stage, record
+from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
+from .routes import delete_route, ensure_route
+from .spec import (
+    DEFAULT_ROUTE_KEYS,
+    additional_route_spec,
+    api_attributes,
+    default_route_specs,
+)
+from .state import ApiState, integration_id_of, read_api_state
+
+if TYPE_CHECKING:
+    from ..models import ApiGateway, ApiGatewayAdditionalRoute
+
+#: Record fields whose change is pushed to AWS when a gateway is saved.
+SYNCED_GATEWAY_FIELDS = (
+    "api_name",
+    "api_description",
+    "api_key_selection_expression",
+    "route_selection_expression",
+    "target_base_endpoint",
+    "stage_description",
+    "default_route_response",
+)
+
+
+def _require_deployed(gateway: ApiGateway) -> None:
+    if not gateway.is_deployed:
+        raise ValueError(f"{gateway.api_name} has not been created in AWS yet.")
+
+
+def _guarded(gateway: ApiGateway, work: Any) -> list[str]:
+    """Run ``work``; record and re-raise AWS failures as :class:`ApiGatewaySyncError`."""
+    try:
+        changes = work()
+    except AWS_ERRORS as exc:
+        record(gateway, last_error=describe_error(exc))
+        raise ApiGatewaySyncError(describe_error(exc)) from exc
+    if gateway.last_error:
+        record(gateway, last_error="")
+    return changes
+
+
+def api_differences(gateway: ApiGateway, api: dict[str, Any]) -> dict[str, str]:
+    return {
+        key: value for key, value in api_attributes(gateway).items() if api.get(key, "") != value
+    }
+
+
+def push_gateway(
+    gateway: ApiGateway, client: Any = None, fields: list[str] | None = None
+) -> list[str]:
+    """Make AWS match the records; ``fields`` limits the push to the gateway's own routes."""
+    _require_deployed(gateway)
+    client = client or get_boto3_client("apigatewayv2")
+
+    def work() -> list[str]:
+        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+        if state.api is None:
+            raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
+        changes = []
+        differences = api_differences(gateway, state.api)
+        if differences:
+            client.update_api(ApiId=gateway.api_id, **differences)
+            changes.append(f"updated API {', '.join(sorted(differences))}")
+        for spec in default_route_specs(gateway):
+            changes += ensure_route(client, gateway.api_id, state, spec).changes
+        if fields is None:
+            for route in gateway.additional_routes.order_by("pk"):
+                changes += _push_route(client, gateway, route, state)
+        if ensure_stage(client, gateway, state):
+            changes.append(f"created stage {gateway.effective_stage_name}")
+        if changes or (fields and "stage_description" in fields):
+            changes.append(f"deployed {deploy(client, gateway)}")
+            record(gateway, deployment_id=gateway.deployment_id)
+        return changes
+
+    return _guarded(gateway, work)
+
+
+def _push_route(
+    client: Any,
+    gateway: ApiGateway,
+    route: ApiGatewayAdditionalRoute,
+    state: ApiState,
+    previous_key: str = "",
+) -> list[str]:
+    if not previous_key and route.route_id:
+        existing = state.route_by_id(route.route_id)
+        previous_key = existing["RouteKey"] if existing else ""
+    ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route), previous_key)
+    type(route).objects.filter(pk=route.pk).update(
+        route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
+    )
+    route.route_id, route.integration_id, route.deployed = ids.route_id, ids.integration_id, True
+    return ids.changes
+
+
+def push_route(
+    route: ApiGatewayAdditionalRoute,
+    client: Any = None,
+    deploy_after: bool = True,
+    previous_key: str = "",
+) -> list[str]:
+    """Create or update one additional route in AWS (a renamed key is renamed)."""
+    gateway = route.api_gateway
+    _require_deployed(gateway)
+    client = client or get_boto3_client("apigatewayv2")
+
+    def work() -> list[str]:
+        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+        changes = _push_route(client, gateway, route, state, previous_key)
+        if changes and deploy_after:
+            changes.append(f"deployed {deploy(client, gateway)}")
+            record(gateway, deployment_id=gateway.deployment_id)
+        return changes
+
+    return _guarded(gateway, work)
+
+
+def remove_route(
+    route: ApiGatewayAdditionalRoute, client: Any = None, deploy_after: bool = True
+) -> list[str]:
+    """Delete one additional route and its integration in AWS."""
+    gateway = route.api_gateway
+    if not gateway.is_deployed or not route.route_id:
+        return []
+    client = client or get_boto3_client("apigatewayv2")
+
+    def work() -> list[str]:
+        changes = delete_route(client, gateway.api_id, route.route_id, route.integration_id)
+        if changes and deploy_after:
+            changes.append(f"deployed {deploy(client, gateway)}")
+            record(gateway, deployment_id=gateway.deployment_id)
+        return changes
+
+    return _guarded(gateway, work)
+
+
+def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
+    """Copy AWS's API attributes and routes into the records."""
+    _require_deployed(gateway)
+    client = client or get_boto3_client("apigatewayv2")
+
+    def work() -> list[str]:
+        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+        if state.api is None:
+            raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
+        return _pull_api(gateway, state) + _pull_routes(gateway, state)
+
+    return _guarded(gateway, work)
+
+
+def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
+    assert state.api is not None
+    fields = {
+        "api_name": state.api.get("Name", gateway.api_name),
+        "api_description": state.api.get("Description", ""),
+        "route_selection_expression": state.api.get("RouteSelectionExpression", ""),
+        "api_key_selection_expression": state.api.get("ApiKeySelectionExpression", ""),
+        "api_endpoint": state.api.get("ApiEndpoint", gateway.api_endpoint),
+    }
+    default = state.integration_for("$default")
+    uri = (default or {}).get("IntegrationUri", "")
+    if uri.endswith(DEFAULT_ROUTE_KEYS["$default"]):
+        fields["target_base_endpoint"] = uri[: -len(DEFAULT_ROUTE_KEYS["$default"])]
+    route = state.routes.get("$default")
+    if route is not None:
+        fields["default_route_response"] = bool(state.route_responses.get(route["RouteId"]))
+    changed = {k: v for k, v in fields.items() if getattr(gateway, k) != v}
+    if changed:
+        record(gateway, **changed)
+        return [f"updated {', '.join(sorted(changed))} from AWS"]
+    return []
+
+
+def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
+    from ..models import ApiGatewayAdditionalRoute
+
+    changes = []
+    known: set[str] = set()
+    for route in gateway.additional_routes.order_by("pk"):
+        aws_route = state.route_by_id(route.route_id) if route.route_id else None
+        if aws_route is None:
+            aws_route = state.routes.get(route.route_key)
+        if aws_route is None:
+            if route.deployed or route.route_id:
+                _update_route_record(route, deployed=False, route_id="", integration_id="")
+                changes.append(f"route {route.route_key} is not in AWS: marked not deployed")
+            continue
+        known.add(aws_route["RouteId"])
+        integration = state.integrations.get(integration_id_of(aws_route), {})
+        fields = {
+            "route_key": aws_route["RouteKey"],
+            "integration_url": integration.get("IntegrationUri", route.integration_url),
+            "route_id": aws_route["RouteId"],
+            "integration_id": integration_id_of(aws_route),
+            "route_response": bool(state.route_responses.get(aws_route["RouteId"])),
+            "deployed": True,
+        }
+        changed = {k: v for k, v in fields.items() if getattr(route, k) != v}
+        if changed:
+            _update_route_record(route, **changed)
+            changes.append(f"updated route {route.route_key}: {', '.join(sorted(changed))}")
+    new_rows = []
+    for key, aws_route in state.routes.items():
+        if key in DEFAULT_ROUTE_KEYS or aws_route["RouteId"] in known:
+            continue
+        integration = state.integrations.get(integration_id_of(aws_route), {})
+        new_rows.append(
+            ApiGatewayAdditionalRoute(
+                api_gateway=gateway,
+                name=key[:63],
+                route_key=key,
+                integration_url=integration.get("IntegrationUri", ""),
+                route_id=aws_route["RouteId"],
+                integration_id=integration_id_of(aws_route),
+                route_response=bool(state.route_responses.get(aws_route["RouteId"])),
+                deployed=True,
+            )
+        )
+        changes.append(f"imported route {key} from AWS")
+    ApiGatewayAdditionalRoute.objects.bulk_create(new_rows)
+    return changes
+
+
+def _update_route_record(route: ApiGatewayAdditionalRoute, **fields: Any) -> None:
+    type(route).objects.filter(pk=route.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(route, name, value)
