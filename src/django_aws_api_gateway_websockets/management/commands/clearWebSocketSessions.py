@@ -1,0 +1,37 @@
+"""Reap sessions: API Gateway ends every connection after two hours and does not
+promise a ``$disconnect``, so rows still "connected" past that age are marked
+disconnected first; then every disconnected row is deleted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.models import WebSocketSession
+
+from ._batches import delete_in_batches, update_in_batches
+
+
+class Command(BaseCommand):
+    help = (
+        "Mark sessions connected for longer than WEBSOCKETS['session_max_age_seconds'] "
+        "(default 7200, API Gateway's limit) as disconnected, then delete all "
+        "disconnected sessions, in batches."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        max_age = get_setting("session_max_age_seconds")
+        now = timezone.now()
+        stale = WebSocketSession.objects.filter(
+            connected=True, created_on__lt=now - timedelta(seconds=max_age)
+        )
+        marked = update_in_batches(stale, {"connected": False, "updated_on": now})
+        self.stdout.write(
+            self.style.SUCCESS(f"Marked {marked} sessions older than {max_age}s as disconnected")
+        )
+        deleted = delete_in_batches(WebSocketSession.objects.filter(connected=False))
+        self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} disconnected sessions"))
