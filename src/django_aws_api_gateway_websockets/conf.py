@@ -59,6 +59,7 @@ OPTIONAL_KEYS = frozenset(
         "allowed_integration_hosts",
         "allowed_origins",
         "management_endpoint_url",
+        "websocket_url",
     }
 )
 
@@ -169,3 +170,15 @@ def get_management_endpoint_template() -> str:
     if isinstance(value, str) and value:
         return value.rstrip("/")
     return AWS_MANAGEMENT_ENDPOINT
+
+
+def get_websocket_url() -> str | None:
+    """Where browsers connect (``WEBSOCKETS["websocket_url"]``), for the template tags.
+
+    For example ``"wss://ws.example.com"`` on AWS or ``"ws://127.0.0.1:8001/local"`` with
+    the local gateway; ``None`` when unset or not a ws:// or wss:// URL.
+    """
+    value = get_websockets_config().get("websocket_url")
+    if isinstance(value, str) and value.startswith(("ws://", "wss://")):
+        return value
+    return None

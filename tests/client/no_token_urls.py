@@ -1,0 +1,3 @@
+"""No URL named websocket_token."""
+
+urlpatterns: list = []
