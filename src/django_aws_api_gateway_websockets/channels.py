@@ -1,0 +1,78 @@
+"""Channel permissions: who may join a channel, looked up without a query per connect.
+
+``ChannelPermission`` rows change rarely and are read on every ``$connect`` and
+``change_channel``, so lookups are cached in the process for a few seconds. Saving or
+deleting a row (or a rule, or a rule's permissions) clears this process's cache at
+once; other processes see the change within :data:`CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+
+from .models import ChannelPermission, ChannelPermissionRule
+
+#: How long another process may keep using a channel permission after it changed.
+CACHE_SECONDS = 5.0
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[float, ChannelPermission | None]] = {}
+_MAX_ENTRIES = 4096
+
+
+def permission_allows(channel_permission: ChannelPermission, user: Any) -> bool:
+    """Whether ``user`` may join the channel the row describes."""
+    access = channel_permission.access
+    if access == ChannelPermission.Access.ALLOW_ALL:
+        return True
+    if access not in ChannelPermission.Access.values:
+        return False
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if access == ChannelPermission.Access.STAFF_ONLY:
+        return bool(user.is_staff)
+    if access == ChannelPermission.Access.PERMISSIONS:
+        return any(rule.is_satisfied_by(user) for rule in channel_permission.rules.all())
+    return False
+
+
+def channel_permission_for(channel_name: str) -> ChannelPermission | None:
+    """The channel's row with its rules and their permissions, or ``None``."""
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(channel_name)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = (
+        ChannelPermission.objects.filter(channel_name=channel_name)
+        .prefetch_related("rules__permissions__content_type")
+        .first()
+    )
+    with _lock:
+        if len(_cache) >= _MAX_ENTRIES:
+            _cache.clear()
+        _cache[channel_name] = (now + CACHE_SECONDS, row)
+    return row
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+@receiver(post_save, sender=ChannelPermission, dispatch_uid="ws_channels_cache_save")
+@receiver(post_delete, sender=ChannelPermission, dispatch_uid="ws_channels_cache_delete")
+@receiver(post_save, sender=ChannelPermissionRule, dispatch_uid="ws_channels_rule_save")
+@receiver(post_delete, sender=ChannelPermissionRule, dispatch_uid="ws_channels_rule_delete")
+@receiver(
+    m2m_changed, sender=ChannelPermissionRule.permissions.through, dispatch_uid="ws_channels_m2m"
+)
+def _forget(**kwargs: Any) -> None:
+    clear_cache()

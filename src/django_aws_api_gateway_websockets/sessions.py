@@ -1,0 +1,116 @@
+"""Opening, finding and closing ``WebSocketSession`` rows, one statement each.
+
+These are the only writes on the event path, so each is a single statement: the
+message route reads session and user together, ``$disconnect`` closes and returns the
+row in one ``UPDATE ... RETURNING``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import ApiGateway, WebSocketSession
+
+#: Fields returned by :func:`close_session`; none needs a type conversion.
+_RETURNED_FIELDS = (
+    "id",
+    "connection_id",
+    "channel_name",
+    "user",
+    "api_gateway",
+    "request_count",
+    "session_key_hash",
+    "auth_hash",
+)
+
+
+def open_session(
+    connection_id: str,
+    channel_name: str,
+    user_id: Any,
+    gateway: ApiGateway | None,
+    session_key_hash: str,
+    auth_hash: str,
+) -> WebSocketSession:
+    """Insert the row of a new connection (``IntegrityError`` if the id exists)."""
+    return WebSocketSession.objects.create(
+        connection_id=connection_id,
+        channel_name=channel_name,
+        user_id=user_id,
+        api_gateway=gateway,
+        session_key_hash=session_key_hash,
+        auth_hash=auth_hash,
+    )
+
+
+def load_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
+    """The open session of this connection on this gateway, with its user."""
+    session = (
+        WebSocketSession.objects.select_related("user")
+        .filter(connection_id=connection_id, connected=True, api_gateway=gateway)
+        .first()
+    )
+    if session is not None and gateway is not None:
+        session.api_gateway = gateway
+    return session
+
+
+def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
+    """Mark the connection's session disconnected and return it (``None`` if unknown).
+
+    The returned row has the fields of :data:`_RETURNED_FIELDS` loaded; reading any
+    other field costs a query.
+    """
+    meta = WebSocketSession._meta
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    on_gateway = "IS NULL" if gateway is None else "= %s"
+    sql = (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {quote(meta.db_table)} SET {column['connected']} = %s, "  # noqa: S608
+        f"{column['updated_on']} = %s "
+        f"WHERE {column['connection_id']} = %s AND {column['api_gateway']} {on_gateway} "
+        f"RETURNING {', '.join(column[name] for name in _RETURNED_FIELDS)}"
+    )
+    params: list[Any] = [
+        False,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        connection_id,
+    ]
+    if gateway is not None:
+        params.append(gateway.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = {
+        meta.get_field(name).attname: value
+        for name, value in zip(_RETURNED_FIELDS, row, strict=True)
+    }
+    values["connected"] = False
+    # from_db expects the values in the model's field order.
+    loaded = [field.attname for field in meta.concrete_fields if field.attname in values]
+    session = WebSocketSession.from_db(connection.alias, loaded, [values[name] for name in loaded])
+    if gateway is not None:
+        session.api_gateway = gateway
+    return session
+
+
+def end_session(session: WebSocketSession) -> None:
+    """Mark one session disconnected (its login ended)."""
+    now = timezone.now()
+    WebSocketSession.objects.filter(pk=session.pk).update(connected=False, updated_on=now)
+    session.connected = False
+    session.updated_on = now
+
+
+def move_session(session: WebSocketSession, channel_name: str) -> None:
+    """Put the session in another channel."""
+    now = timezone.now()
+    WebSocketSession.objects.filter(pk=session.pk).update(channel_name=channel_name, updated_on=now)
+    session.channel_name = channel_name
+    session.updated_on = now

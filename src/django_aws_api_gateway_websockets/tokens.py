@@ -1,0 +1,105 @@
+"""Single-use connect tokens: issue, consume (one atomic statement), clean up.
+
+The browser gets a random 64-hex token; the database keeps only its SHA-256, so a leak
+of the table (or of a backup) gives no usable token. A token is bound to a keyed hash
+of the Django session key and carries the user's auth hash, so consuming it tells the
+connect view everything it needs without loading the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from .hashing import hash_session_key, hash_user_auth, session_key_hashes
+from .models import WebSocketToken
+
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ConsumedToken:
+    """What a spent token proves: who, and their auth hash when it was issued."""
+
+    user_id: Any
+    auth_hash: str
+
+
+def hash_token(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def issue_token(user: Any, session_key: str) -> WebSocketToken:
+    """Store a new token for ``user`` bound to ``session_key``.
+
+    The returned row's ``token`` attribute holds the raw token to give the client;
+    the database holds its hash. Do not save the returned row again.
+    """
+    raw = secrets.token_hex(32)
+    row = WebSocketToken.objects.create(
+        token=hash_token(raw),
+        user=user,
+        session_key=hash_session_key(session_key),
+        auth_hash=hash_user_auth(user),
+    )
+    row.token = raw
+    return row
+
+
+def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> ConsumedToken | None:
+    """Spend the token if it is unused, fresh and bound to this session.
+
+    One ``UPDATE ... RETURNING`` statement: of any number of concurrent consumers
+    exactly one gets the row. Session-key hashes made with ``SECRET_KEY_FALLBACKS``
+    are accepted, so rotating the key does not void tokens in flight.
+    """
+    if not isinstance(token_value, str) or not TOKEN_PATTERN.fullmatch(token_value):
+        return None
+    if not session_key:
+        return None
+    hashes = session_key_hashes(session_key)
+    cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
+    meta = WebSocketToken._meta
+    quote = connection.ops.quote_name
+    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    sql = (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {quote(meta.db_table)} SET {column['used']} = %s "  # noqa: S608
+        f"WHERE {column['token']} = %s AND {column['used']} = %s "
+        f"AND {column['created_at']} >= %s "
+        f"AND {column['session_key']} IN ({', '.join(['%s'] * len(hashes))}) "
+        f"RETURNING {column['user']}, {column['auth_hash']}"
+    )
+    params = [
+        True,
+        hash_token(token_value),
+        False,
+        connection.ops.adapt_datetimefield_value(cutoff),
+        *hashes,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return ConsumedToken(user_id=row[0], auth_hash=row[1]) if row else None
+
+
+def consume_token_user(token_value: Any, session_key: str, max_age_seconds: int = 60) -> Any:
+    """The token's user if the token was valid and is now spent, else ``None``."""
+    consumed = consume_token(token_value, session_key, max_age_seconds)
+    if consumed is None:
+        return None
+    return get_user_model()._default_manager.filter(pk=consumed.user_id).first()
+
+
+def delete_tokens_older_than(max_age_seconds: int) -> tuple[int, dict[str, int]]:
+    """Delete tokens (used or not) created more than ``max_age_seconds`` ago."""
+    cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
+    return WebSocketToken.objects.filter(created_at__lt=cutoff).delete()

@@ -1,0 +1,565 @@
+"""The two views: API Gateway's integration endpoint and the browser's token endpoint.
+
+Both are thin adapters. Untrusted input is validated by :mod:`.events`; tokens, limits,
+channel permissions and session rows are handled by the service modules. The class
+attributes and hooks keep the names and defaults of the original package.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import logging
+import re
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.core.mail import mail_admins
+from django.db import IntegrityError, transaction
+from django.db.models import F  # noqa: F401  (kept importable for the original's tests)
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+)
+from django.utils.decorators import method_decorator
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import escape
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from .channels import channel_permission_for
+from .conf import (
+    GATEWAY_SECRET_HEADER,
+    get_allowed_origins,
+    get_gateway_secrets,
+    get_setting,
+)
+from .events import (
+    CONNECT,
+    DEFAULT,
+    DISCONNECT,
+    LIFECYCLE_ROUTES,
+    Event,
+    EventError,
+    EventRules,
+    is_valid_channel_name,
+    missing_names,
+    origin_allowed,
+    read_event,
+)
+from .gateways import known_gateway
+from .hashing import hash_session_key, hash_user_auth, user_auth_matches
+from .models import (  # noqa: F401  (the original's module-level names)
+    MAX_MESSAGE_SIZE,
+    ApiGateway,
+    ChannelPermission,
+    ConnectionRateLimit,
+    WebSocketSession,
+    WebSocketToken,
+)
+from .ratelimit import allow_connection, allow_token_issue
+from .sessions import close_session, end_session, load_session, move_session, open_session
+from .tokens import consume_token, issue_token
+
+logger = logging.getLogger(__name__)
+
+# At most one exception mail per (view class, exception type) per interval, per process.
+_exception_mails: dict[tuple[type, type], float] = {}
+_exception_mails_lock = threading.Lock()
+_EXCEPTION_MAILS_MAX_KEYS = 256
+
+# Handler whitelists, built once per view class.
+_whitelists: dict[type, frozenset[str]] = {}
+
+
+class _Refused(Exception):
+    """Raised inside the connect transaction to roll it back and answer ``response``."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _exception_mail_is_due(view_class: type, exc_type: type, interval: int) -> bool:
+    if interval <= 0:
+        return True
+    now = time.monotonic()
+    key = (view_class, exc_type)
+    with _exception_mails_lock:
+        last = _exception_mails.get(key)
+        if last is not None and now - last < interval:
+            return False
+        if len(_exception_mails) >= _EXCEPTION_MAILS_MAX_KEYS:
+            _exception_mails.clear()
+        _exception_mails[key] = now
+        return True
+
+
+def _user_by_id(user_id: Any) -> Any:
+    return get_user_model()._default_manager.filter(pk=user_id).first() or AnonymousUser()
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WebSocketView(View):
+    """API Gateway's HTTP integration endpoint: ``path("ws/<slug:route>", V.as_view())``.
+
+    ``connect`` and ``disconnect`` keep the session table; every other route is a
+    message, dispatched to the handler method the body names.
+    """
+
+    debug = False
+    debug_log: list[str] | None = None
+    SEND_EXCEPTION_MAIL = True
+    EXCEPTION_MAIL_INTERVAL = 60
+    MAX_BODY_SIZE = MAX_MESSAGE_SIZE
+    MAX_CHANNEL_NAME_LENGTH = 128
+    CHANNEL_NAME_PATTERN: re.Pattern[str] | str = re.compile(r"^[a-zA-Z0-9_-]+$")
+    ALLOW_UNLISTED_CHANNELS = True
+    CHECK_PERMISSIONS_ON_CONNECT = False
+    ALLOWED_HANDLERS: set[str] | frozenset[str] = set()
+    ADDITIONAL_ALLOWED_HANDLERS: list[str] = []
+    #: Route slugs besides ``default`` that this view accepts as messages, in addition
+    #: to the additional routes recorded for the gateway.
+    ADDITIONAL_ALLOWED_ROUTES: list[str] = []
+    BASE_HANDLERS = frozenset({"default", "change_channel"})
+    USE_WS_TOKEN = True
+    RATE_LIMIT_ENABLED = True
+    RATE_LIMIT_MAX_ATTEMPTS = 0
+    RATE_LIMIT_WINDOW_MINUTES = 0
+    route_selection_key = "action"
+    handler_selection_key = "handler"
+    model = None
+    body: dict[str, Any] = {}
+    aws_api_gateway_id: str | None = None
+    api_gateway: ApiGateway | bool | None = None
+    websocket_session: WebSocketSession | bool | None = None
+    required_headers = [
+        "Host",
+        "X-Forwarded-For",
+        "X-Forwarded-Proto",
+        "Content-Length",
+        "Connectionid",
+        "User-Agent",
+        "X-Amzn-Apigateway-Api-Id",
+    ]
+    # API Gateway sends neither X-Real-Ip nor X-Forwarded-Port; add them back here
+    # when a proxy of yours does and you want them enforced.
+    additional_required_headers: list[str] = []
+    # Only what every WebSocket handshake carries: Cookie is needed for tokens alone,
+    # Origin is checked when present, and many clients send no extensions.
+    required_connection_headers = ["Sec-Websocket-Key", "Sec-Websocket-Version"]
+    expected_useragent_prefix = "AmazonAPIGateway_"
+    CHECK_CONNECT_USERAGENT = False
+    permissions_required: list[str] = []
+    all_permissions_required: list[str] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.api_gateway = kwargs.get("api_gateway", False)
+        self.websocket_session = kwargs.get("websocket_session", False)
+        self.debug = kwargs.get("debug", self.debug)
+        self.debug_log = []
+        if not self.RATE_LIMIT_MAX_ATTEMPTS:
+            self.RATE_LIMIT_MAX_ATTEMPTS = get_setting("rate_limit_max_attempts")
+        if not self.RATE_LIMIT_WINDOW_MINUTES:
+            self.RATE_LIMIT_WINDOW_MINUTES = get_setting("rate_limit_window_minutes")
+        self.allowed_handlers = self._handler_whitelist()
+        self.event: Event | None = None
+        super().__init__(**kwargs)
+
+    # -- the request path ----------------------------------------------------------
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not self._gateway_secret_ok(request):
+            logger.warning("Refused a call without the gateway secret")
+            return self.invalid_gateway_secret(request)
+        route = str(kwargs.get("route", DEFAULT))
+        try:
+            body = b"" if route in LIFECYCLE_ROUTES else request.body
+        except RequestDataTooBig:
+            return HttpResponse("Message too large", status=413, content_type="text/plain")
+        try:
+            self.event = read_event(
+                route,
+                request.headers,
+                request.GET,
+                body,
+                request.META.get("REMOTE_ADDR", ""),
+                self._event_rules(),
+            )
+        except EventError as error:
+            if error.kind == "headers":
+                return self.missing_headers(request)
+            return HttpResponse(error.message, status=error.status, content_type="text/plain")
+        self.body = self.event.body
+        if not self._find_gateway(self.event.api_id):
+            return self.missing_headers(request)
+        if request.method is None or request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        if route == CONNECT:
+            if self.CHECK_CONNECT_USERAGENT and (
+                self.event.user_agent != self.expected_useragent_prefix + self._api_id()
+            ):
+                return self.invalid_useragent(request)
+            return self.connect(request, *args, **kwargs) or JsonResponse({})
+        if route == DISCONNECT:
+            return self.disconnect(request, *args, **kwargs) or JsonResponse({})
+        if route not in self._message_routes():
+            return HttpResponse("Unknown route", status=404, content_type="text/plain")
+        return self._message(request, *args, **kwargs)
+
+    def _message(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (
+            self.handler_selection_key not in self.body
+            and self.route_selection_key not in self.body
+        ):
+            return self.handler_selection_key_missing(request)
+        handler = self._select_handler()
+        if handler is None:
+            return HttpResponseBadRequest("Unknown handler")
+        self.websocket_session = load_session(self.event.connection_id, self.api_gateway or None)
+        if self.websocket_session is None or not self._add_user_to_request(request):
+            return self.session_not_found(request)
+        if not self._passes_permission_checks(request):
+            return self.permission_denied(request)
+        try:
+            response = handler(request, *args, **kwargs)
+        except Exception as exc:
+            logger.exception("Unexpected exception in %s.%s", type(self).__name__, handler.__name__)
+            if self.SEND_EXCEPTION_MAIL and _exception_mail_is_due(
+                type(self), type(exc), self.EXCEPTION_MAIL_INTERVAL
+            ):
+                mail_admins("Unexpected Websocket Exception", str(exc), fail_silently=True)
+            raise
+        return response or JsonResponse({})
+
+    # -- lifecycle routes ----------------------------------------------------------
+
+    def connect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Admit the connection: checks without the database first, then one
+        transaction that spends the token, counts the attempt and inserts the session.
+
+        A refusal inside the transaction rolls it back, so the token stays unspent and
+        the attempt uncounted.
+        """
+        event = self.event
+        missing = missing_names(request.headers, self.required_connection_headers)
+        if missing:
+            return HttpResponseBadRequest(f"Missing {len(missing)} headers")
+        if not self._host_allowed(request):
+            return HttpResponseBadRequest("Host is not in AllowedHosts")
+        if not origin_allowed(event.origin, request.headers["Host"], get_allowed_origins()):
+            return HttpResponseBadRequest("Host is not in Origin")
+        channel = event.channel or self._default_channel()
+        if channel is None:
+            return HttpResponseBadRequest("Invalid channel")
+        session_key = getattr(getattr(request, "session", None), "session_key", None) or ""
+        if self.USE_WS_TOKEN and not session_key:
+            return HttpResponseBadRequest("Invalid session")
+        try:
+            with transaction.atomic():
+                self.websocket_session = self._open(request, event, channel, session_key)
+        except _Refused as refusal:
+            return refusal.response
+        except IntegrityError:
+            logger.warning("Refused a duplicate connection id")
+            return HttpResponse("Duplicate connection ID", status=409, content_type="text/plain")
+        self._debug(f"Connected {event.connection_id} to channel {channel!r}")
+        return JsonResponse({})
+
+    def _open(
+        self, request: HttpRequest, event: Event, channel: str, session_key: str
+    ) -> WebSocketSession:
+        if self.USE_WS_TOKEN:
+            consumed = consume_token(
+                event.ws_token, session_key, get_setting("token_expiry_seconds")
+            )
+            if consumed is None:
+                raise _Refused(HttpResponseBadRequest("Invalid or expired token"))
+            user_id, auth_hash = consumed.user_id, consumed.auth_hash
+            # Loaded only if a permission check needs it.
+            request.user = SimpleLazyObject(lambda: _user_by_id(user_id))
+        else:
+            user = getattr(request, "user", None)
+            authenticated = user is not None and user.is_authenticated
+            user_id = user.pk if authenticated else None
+            auth_hash = hash_user_auth(user) if authenticated else ""
+        if self.RATE_LIMIT_ENABLED and not allow_connection(
+            event.client_ip, user_id, self.RATE_LIMIT_MAX_ATTEMPTS, self.RATE_LIMIT_WINDOW_MINUTES
+        ):
+            raise _Refused(HttpResponseBadRequest("Too many connection attempts"))
+        if (
+            self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
+        ) or not self.can_join_channel(request, channel):
+            raise _Refused(self.permission_denied(request))
+        ok, message = self._additional_connection_checks(request)
+        if not ok:
+            raise _Refused(HttpResponseBadRequest(message))
+        return open_session(
+            event.connection_id,
+            channel,
+            user_id,
+            self.api_gateway or None,
+            hash_session_key(session_key) if session_key else "",
+            auth_hash,
+        )
+
+    def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Mark the session disconnected (one statement); ``self.websocket_session``
+        then holds the closed row."""
+        session = close_session(self.event.connection_id, self.api_gateway or None)
+        if session is None:
+            return self.session_not_found(request)
+        self.websocket_session = session
+        return JsonResponse({})
+
+    # -- message handlers ----------------------------------------------------------
+
+    def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        raise NotImplementedError("Your WebSocketView subclass must define default().")
+
+    def change_channel(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        """Move this connection to ``body["channel"]`` (a handler a subclass may expose)."""
+        channel = self.body.get("channel")
+        if not isinstance(channel, str) or not is_valid_channel_name(
+            channel, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
+        ):
+            return HttpResponseBadRequest("Invalid channel")
+        if not self.can_join_channel(request, channel):
+            return self.permission_denied(request)
+        move_session(self.websocket_session, channel)
+        return None
+
+    # -- hooks ---------------------------------------------------------------------
+
+    def can_join_channel(self, request: HttpRequest, channel_name: str) -> bool:
+        row = self.get_channel_permission(channel_name)
+        if row is None:
+            return self.ALLOW_UNLISTED_CHANNELS
+        return row.allows(getattr(request, "user", None))
+
+    def get_channel_permission(self, channel_name: str) -> ChannelPermission | None:
+        return channel_permission_for(channel_name)
+
+    def has_any_permission(self, request: HttpRequest) -> bool:
+        if not self.permissions_required:
+            return True
+        user = request.user
+        return any(user.has_perms([perm]) for perm in self.permissions_required)
+
+    def has_all_permission(self, request: HttpRequest) -> bool:
+        if not self.all_permissions_required:
+            return True
+        return request.user.has_perms(list(self.all_permissions_required))
+
+    def _passes_permission_checks(self, request: HttpRequest) -> bool:
+        if self.all_permissions_required:
+            return self.has_all_permission(request)
+        return self.has_any_permission(request)
+
+    def _additional_connection_checks(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> tuple[bool, str]:
+        """Override to refuse a connection: return ``(False, "reason")``."""
+        return True, ""
+
+    def _add_user_to_request(self, request: HttpRequest) -> bool:
+        """Put the session's user on the request; False (and the session closed) when
+        that user's login has ended (deactivated, or password changed)."""
+        session = self.websocket_session
+        user = session.user
+        if user is not None and (
+            not user.is_active or not user_auth_matches(user, session.auth_hash)
+        ):
+            end_session(session)
+            return False
+        request.user = user if user is not None else AnonymousUser()
+        return True
+
+    # -- failure responses ---------------------------------------------------------
+
+    def missing_headers(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseBadRequest("Invalid request headers")
+
+    def invalid_useragent(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseBadRequest("Unexpected Useragent")
+
+    def invalid_gateway_secret(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return HttpResponseForbidden("Invalid request")
+
+    def permission_denied(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseForbidden("Permission Denied")
+
+    def session_not_found(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponseBadRequest("Invalid connection ID")
+
+    def handler_selection_key_missing(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        return HttpResponseBadRequest("Invalid request format (1)")
+
+    def route_selection_key_missing(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """Deprecated and never called; kept for subclasses that call it."""
+        warnings.warn(
+            "route_selection_key_missing is deprecated; use handler_selection_key_missing.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return HttpResponseBadRequest(f"Invalid request format: missing {self.route_selection_key}")
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _debug(self, message: str) -> None:
+        if self.debug:
+            self.debug_log.append(escape(str(message))[:500])
+
+    def _event_rules(self) -> EventRules:
+        return EventRules(
+            required_headers=(*self.required_headers, *self.additional_required_headers),
+            max_body_size=self.MAX_BODY_SIZE,
+            channel_pattern=self._channel_pattern(),
+            max_channel_length=self.MAX_CHANNEL_NAME_LENGTH,
+            trusted_proxy_count=get_setting("trusted_proxy_count"),
+        )
+
+    def _channel_pattern(self) -> re.Pattern[str]:
+        pattern = self.CHANNEL_NAME_PATTERN
+        return re.compile(pattern) if isinstance(pattern, str) else pattern
+
+    def _gateway_secret_ok(self, request: HttpRequest) -> bool:
+        secrets = get_gateway_secrets()
+        if not secrets:
+            return True
+        sent = request.headers.get(GATEWAY_SECRET_HEADER, "").encode()
+        # Compare with every secret, so timing does not tell which one nearly matched.
+        results = [hmac.compare_digest(sent, secret.encode()) for secret in secrets]
+        return any(results)
+
+    def _find_gateway(self, api_id: str) -> bool:
+        """Set ``self.api_gateway``; False when the API id is not accepted."""
+        if self.aws_api_gateway_id and api_id != self.aws_api_gateway_id:
+            return False
+        known = known_gateway(api_id)
+        if known is None and not self.aws_api_gateway_id:
+            return False
+        self.api_gateway = known.gateway if known else None
+        self._gateway_route_slugs = known.route_slugs if known else frozenset()
+        return True
+
+    def _api_id(self) -> str:
+        if self.aws_api_gateway_id:
+            return self.aws_api_gateway_id
+        if self.api_gateway:
+            return self.api_gateway.api_id
+        return self.event.api_id
+
+    def _message_routes(self) -> frozenset[str]:
+        return frozenset({DEFAULT, *self.ADDITIONAL_ALLOWED_ROUTES, *self._gateway_route_slugs})
+
+    def _host_allowed(self, request: HttpRequest) -> bool:
+        from django.conf import settings
+
+        if not settings.ALLOWED_HOSTS:
+            return True
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return False
+        return True
+
+    def _default_channel(self) -> str | None:
+        """The gateway's default channel, ``""`` without one, ``None`` if invalid."""
+        name = self.api_gateway.default_channel_name if self.api_gateway else ""
+        if name and not is_valid_channel_name(
+            name, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
+        ):
+            logger.warning("The gateway's default channel %r is not a valid channel name", name)
+            return None
+        return name
+
+    def _select_handler(self) -> Callable[..., Any] | None:
+        """The handler the body names; ``None`` for an explicit unknown ``handler``.
+
+        An explicit ``handler`` wins. ``action`` is also API Gateway's route key, so
+        an ``action`` that names no handler falls back to ``default``.
+        """
+        requested = self.body.get(self.handler_selection_key)
+        if requested:
+            handler = self._allowed_handler(requested)
+            if handler is None:
+                logger.warning(
+                    "%s refused unknown handler %r", type(self).__name__, str(requested)[:100]
+                )
+            return handler
+        action = self.body.get(self.route_selection_key)
+        return (self._allowed_handler(action) if action else None) or self.default
+
+    def _allowed_handler(self, name: Any) -> Callable[..., Any] | None:
+        if not isinstance(name, str) or name.startswith("_") or name not in self.allowed_handlers:
+            return None
+        handler = getattr(self, name, None)
+        return handler if callable(handler) else None
+
+    @classmethod
+    def _handler_whitelist(cls) -> frozenset[str]:
+        if cls.ALLOWED_HANDLERS:
+            return frozenset(cls.ALLOWED_HANDLERS)
+        whitelist = _whitelists.get(cls)
+        if whitelist is None:
+            whitelist = frozenset(
+                {"default", *cls.ADDITIONAL_ALLOWED_HANDLERS, *cls._automatic_handlers()}
+            )
+            _whitelists[cls] = whitelist
+        return whitelist
+
+    @classmethod
+    def _automatic_handlers(cls) -> set[str]:
+        """Public plain functions defined by ``cls`` and its WebSocketView ancestors,
+        minus the base class's own names (except :attr:`BASE_HANDLERS`)."""
+        reserved = {name for name in dir(WebSocketView) if not name.startswith("_")}
+        reserved -= cls.BASE_HANDLERS
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            if klass is WebSocketView or not issubclass(klass, WebSocketView):
+                continue
+            for name, value in vars(klass).items():
+                if not name.startswith("_") and name not in reserved and inspect.isfunction(value):
+                    names.add(name)
+        return names
+
+
+class WebSocketTokenView(View):
+    """``POST`` (logged in, with CSRF) -> ``{"token", "expires_in"}``.
+
+    The token is single-use and bound to the caller's Django session; the database
+    keeps only its hash.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return HttpResponseForbidden("Authentication required")
+        if not allow_token_issue(user, get_setting("token_rate_limit_per_minute")):
+            return HttpResponseForbidden("Rate limit exceeded")
+        if not request.session.session_key:
+            request.session.create()
+        token = issue_token(user, request.session.session_key)
+        response = JsonResponse(
+            {"token": token.token, "expires_in": get_setting("token_expiry_seconds")}
+        )
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,48 @@
+"""Fixtures of the core request-path tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_aws_api_gateway_websockets import channels, gateways
+from django_aws_api_gateway_websockets.models import ApiGateway
+from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
+from tests.testapp.views import CALLS
+
+API_ID = "coreapi001"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state() -> Iterator[None]:
+    """In-process caches outlive the rolled-back test database; start each test clean."""
+    gateways.clear_cache()
+    channels.clear_cache()
+    CALLS.clear()
+    yield
+    gateways.clear_cache()
+    channels.clear_cache()
+
+
+@pytest.fixture
+def gateway(db: None) -> ApiGateway:
+    return ApiGateway.objects.create(api_name="core tests", api_id=API_ID)
+
+
+@pytest.fixture
+def user(db: None):
+    return get_user_model().objects.create_user("alice", password="pw-alice")
+
+
+@pytest.fixture
+def ws(client, gateway: ApiGateway) -> ApiGatewayRequests:
+    """A connection to the token-protected ChatView at /ws/."""
+    return ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+
+
+@pytest.fixture
+def open_ws(client, gateway: ApiGateway) -> ApiGatewayRequests:
+    """A connection to OpenView (no token) at /ws-open/."""
+    return ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id)
