@@ -16,6 +16,7 @@ from django.db import connection, models
 
 from ..conf import get_boolean_setting
 from .deferred import run_aws_after_commit
+from .domain import hosted_zone_id
 from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def save_gateway(
     if full:
         if gateway.target_base_endpoint and not gateway.target_base_endpoint.endswith("/"):
             gateway.target_base_endpoint += "/"
+        gateway.hosted_zone_id = hosted_zone_id(gateway)
         gateway.full_clean()
     changed = changed_fields(gateway)
     save()

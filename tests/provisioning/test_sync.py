@@ -1,0 +1,212 @@
+"""Edits of records reach AWS (and back), read from moto after each change."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
+from django_aws_api_gateway_websockets.provisioning import (
+    ApiGatewaySyncError,
+    collect_deferred_sync_errors,
+)
+
+from .test_create import add_route, integrations_by_id, routes_by_key
+
+pytestmark = [pytest.mark.aws, pytest.mark.django_db]
+
+
+@pytest.fixture
+def deployed(gateway: ApiGateway, aws: str) -> ApiGateway:
+    add_route(gateway, "chat")
+    gateway.create_gateway()
+    return ApiGateway.objects.get(pk=gateway.pk)
+
+
+def uri_of(reader, api_id: str, key: str) -> str:
+    route = routes_by_key(reader, api_id)[key]
+    return integrations_by_id(reader, api_id)[route["Target"].split("/")[1]]["IntegrationUri"]
+
+
+def deployments(reader, api_id: str) -> int:
+    return len(reader.get_deployments(ApiId=api_id)["Items"])
+
+
+def test_saving_a_changed_endpoint_repoints_integrations_and_redeploys(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    before = deployments(reader, deployed.api_id)
+    deployed.target_base_endpoint = "https://new.example.com/socket"
+    deployed.api_description = "new text"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deployed.save()
+
+    assert uri_of(reader, deployed.api_id, "$default") == "https://new.example.com/socket/default"
+    assert uri_of(reader, deployed.api_id, "$connect") == "https://new.example.com/socket/connect"
+    assert reader.get_api(ApiId=deployed.api_id)["Description"] == "new text"
+    assert deployments(reader, deployed.api_id) == before + 1
+    deployed.refresh_from_db()
+    assert deployed.target_base_endpoint == "https://new.example.com/socket/"
+
+
+@pytest.mark.parametrize("opt_out", ["argument", "setting"])
+def test_pushing_can_be_switched_off(
+    deployed, reader, settings, django_capture_on_commit_callbacks, opt_out
+):
+    deployed.target_base_endpoint = "https://new.example.com/ws/"
+    kwargs = {"push_to_aws": False} if opt_out == "argument" else {}
+    if opt_out == "setting":
+        settings.WEBSOCKETS = {"push_changes_to_aws": False}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deployed.save(**kwargs)
+        ApiGatewayAdditionalRoute(
+            api_gateway=deployed,
+            name="later",
+            route_key="later",
+            integration_url="https://www.example.com/ws/later",
+        ).save(**kwargs)
+
+    assert uri_of(reader, deployed.api_id, "$default") == "https://www.example.com/ws/default"
+    assert "later" not in routes_by_key(reader, deployed.api_id)
+
+
+def test_saving_without_changes_calls_nothing(deployed, apigw, django_capture_on_commit_callbacks):
+    calls = []
+    apigw.meta.events.register("before-call.apigatewayv2", lambda **kw: calls.append(kw))
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            deployed.save()
+    finally:
+        apigw.meta.events.unregister("before-call.apigatewayv2")
+    assert callbacks == []
+    assert calls == []
+
+
+def test_route_records_are_created_changed_and_deleted_in_aws(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        route = add_route(deployed, "typing")
+    routes = routes_by_key(reader, deployed.api_id)
+    route.refresh_from_db()
+    assert route.deployed
+    assert routes["typing"]["RouteId"] == route.route_id
+
+    route.route_key = "is-typing"
+    route.integration_url = "https://www.example.com/ws/is-typing"
+    route.route_response = True
+    with django_capture_on_commit_callbacks(execute=True):
+        route.save()
+    routes = routes_by_key(reader, deployed.api_id)
+    assert "typing" not in routes
+    assert routes["is-typing"]["RouteId"] == route.route_id
+    assert uri_of(reader, deployed.api_id, "is-typing") == "https://www.example.com/ws/is-typing"
+    responses = reader.get_route_responses(ApiId=deployed.api_id, RouteId=route.route_id)
+    assert len(responses["Items"]) == 1
+
+    route.route_response = False
+    with django_capture_on_commit_callbacks(execute=True):
+        route.save()
+    responses = reader.get_route_responses(ApiId=deployed.api_id, RouteId=route.route_id)
+    assert responses["Items"] == []
+
+    integration_id = route.integration_id
+    with django_capture_on_commit_callbacks(execute=True):
+        route.delete()
+    assert "is-typing" not in routes_by_key(reader, deployed.api_id)
+    assert integration_id not in integrations_by_id(reader, deployed.api_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_outside_a_transaction_deletes_in_aws_first(deployed, reader, apigw, fail_once):
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    fail_once(apigw, "DeleteRoute")
+
+    with pytest.raises(ApiGatewaySyncError, match="TooManyRequestsException"):
+        route.delete()
+    assert ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).exists()
+
+    route.delete()
+    assert not ApiGatewayAdditionalRoute.objects.filter(route_key="chat").exists()
+    assert "chat" not in routes_by_key(reader, deployed.api_id)
+
+
+def test_deferred_failures_are_collected_and_recorded(
+    deployed, apigw, fail_once, django_capture_on_commit_callbacks
+):
+    fail_once(apigw, "UpdateIntegration")
+    deployed.target_base_endpoint = "https://new.example.com/ws/"
+
+    with (
+        collect_deferred_sync_errors() as errors,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deployed.save()
+
+    assert [str(e) for e in errors] == ["ClientError: TooManyRequestsException"]
+    deployed.refresh_from_db()
+    assert deployed.last_error == "ClientError: TooManyRequestsException"
+
+    assert deployed.sync_to_aws()  # the retry completes the change
+    deployed.refresh_from_db()
+    assert deployed.last_error == ""
+
+
+def test_sync_to_aws_restores_what_was_changed_in_aws(deployed, reader):
+    routes = routes_by_key(reader, deployed.api_id)
+    reader.update_integration(
+        ApiId=deployed.api_id,
+        IntegrationId=routes["$default"]["Target"].split("/")[1],
+        RequestParameters={},
+    )
+    reader.delete_route(ApiId=deployed.api_id, RouteId=routes["chat"]["RouteId"])
+
+    changes = deployed.sync_to_aws()
+
+    assert any("request parameters" in change for change in changes)
+    assert "created route chat" in changes
+    default = routes_by_key(reader, deployed.api_id)["$default"]
+    integration = reader.get_integration(
+        ApiId=deployed.api_id, IntegrationId=default["Target"].split("/")[1]
+    )
+    assert integration["RequestParameters"] == {
+        "integration.request.header.connectionId": "context.connectionId"
+    }
+    assert deployed.sync_to_aws() == []
+
+
+def test_sync_from_aws_copies_aws_into_the_records(deployed, reader):
+    reader.update_api(ApiId=deployed.api_id, Name="Renamed in console")
+    integration = reader.create_integration(
+        ApiId=deployed.api_id,
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="POST",
+        IntegrationUri="https://www.example.com/ws/console",
+    )
+    reader.create_route(
+        ApiId=deployed.api_id,
+        RouteKey="console",
+        Target=f"integrations/{integration['IntegrationId']}",
+    )
+    chat = routes_by_key(reader, deployed.api_id)["chat"]
+    reader.delete_route(ApiId=deployed.api_id, RouteId=chat["RouteId"])
+
+    changes = deployed.sync_from_aws()
+
+    assert "imported route console from AWS" in changes
+    deployed.refresh_from_db()
+    assert deployed.api_name == "Renamed in console"
+    imported = ApiGatewayAdditionalRoute.objects.get(route_key="console")
+    assert imported.integration_url == "https://www.example.com/ws/console"
+    assert imported.deployed
+    chat_record = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    assert not chat_record.deployed
+    assert chat_record.route_id == ""
+
+
+def test_sync_needs_a_created_api(gateway):
+    with pytest.raises(ValueError, match="not been created"):
+        gateway.sync_to_aws()
+    with pytest.raises(ValueError, match="not been created"):
+        gateway.sync_from_aws()
