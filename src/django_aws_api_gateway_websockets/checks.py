@@ -27,8 +27,6 @@ PREFIX = "django_aws_api_gateway_websockets"
 CHANNEL_NAME_COLUMN_LENGTH = 128
 #: What a ``management_endpoint_url`` may fill in.
 ENDPOINT_PLACEHOLDERS = frozenset({"api_id", "region", "stage"})
-#: Handlers of the base view a subclass may expose without a warning.
-BASE_HANDLERS = frozenset({"default", "change_channel"})
 
 _HOST_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 HOST_PATTERN = re.compile(rf"(\*\.)?{_HOST_LABEL}(\.{_HOST_LABEL})*")
@@ -340,7 +338,7 @@ def check_unlisted_channels(app_configs: Any = None, **kwargs: Any) -> list[Chec
 
 def exposed_handlers(view_class: Any) -> set[str]:
     """Handlers clients can call on a view whose ``ALLOWED_HANDLERS`` is empty."""
-    return set(view_class._automatic_handlers()) - BASE_HANDLERS
+    return set(view_class._automatic_handlers()) - set(view_class.BASE_HANDLERS)
 
 
 @register(Tags.security, deploy=True)

@@ -1,6 +1,12 @@
-"""The admin, for the ops tests (selected with ``pytest.mark.urls``)."""
+"""The admin and a WebSocket view that passes every check, for the ops tests
+(selected with ``pytest.mark.urls``)."""
 
 from django.contrib import admin
 from django.urls import path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+from .views_for_checks import CleanView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("ws/<slug:route>", CleanView.as_view()),
+]
