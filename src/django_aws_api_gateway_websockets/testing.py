@@ -4,9 +4,13 @@
 ``$connect``, message and ``$disconnect`` integration requests, with the header set of
 a real HTTP_PROXY integration) and sends them through Django's test ``Client``.
 
-This module is also registered as a pytest plugin; it imports neither pytest nor
-Django's models at import time, so it loads before Django is configured and works
-without pytest installed.
+:class:`RecordingManagementApi` is a real Management API (``@connections``) on an
+ephemeral port that keeps every message per connection and answers 410, 413 and 429 like
+AWS; the ``management_api`` pytest fixture starts one and points sending at it.
+
+This module is also registered as a pytest plugin; it imports neither Django's models
+nor the servers' dependencies at import time, so it loads before Django is configured,
+and it works without pytest installed (the fixtures then do not exist).
 """
 
 from __future__ import annotations
@@ -18,21 +22,26 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from .localgateway.connections import new_connection_id
+from .localgateway.recording import RecordingManagementApi
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from django.http import HttpResponse
     from django.test import Client
 
-__all__ = ["ApiGatewayRequests", "new_connection_id"]
+try:
+    import pytest
+except ImportError:  # the request builder and the recorder work without pytest
+    pytest = None  # type: ignore[assignment]
+
+__all__ = ["ApiGatewayRequests", "RecordingManagementApi", "new_connection_id"]
 
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0 Safari/537.36"
 )
-
-
-def new_connection_id() -> str:
-    """A connection id shaped like API Gateway's (16 characters ending in ``=``)."""
-    return base64.urlsafe_b64encode(os.urandom(11)).decode()
 
 
 class ApiGatewayRequests:
@@ -114,11 +123,16 @@ class ApiGatewayRequests:
     # -- the three events ----------------------------------------------------------
 
     def _post(
-        self, route: str, body: bytes, headers: dict[str, str], query: str = ""
+        self,
+        route: str,
+        body: bytes,
+        headers: dict[str, str],
+        changes: dict[str, str | None] | None,
+        query: str = "",
     ) -> HttpResponse:
         # Content-Length is one of the headers API Gateway always sends; Django's test
         # client omits it for an empty body.
-        headers = {**headers, "Content-Length": str(len(body))}
+        headers = _apply({**headers, "Content-Length": str(len(body))}, changes)
         url = f"{self.path}{route}" + (f"?{query}" if query else "")
         return self.client.generic(
             "POST", url, body, content_type="application/json", headers=headers
@@ -145,7 +159,7 @@ class ApiGatewayRequests:
             **self.integration_headers(user_agent=self.user_agent),
             **self.handshake_headers(),
         }
-        return self._post("connect", b"", _apply(merged, headers), urlencode(params))
+        return self._post("connect", b"", merged, headers, urlencode(params))
 
     def message(
         self,
@@ -161,10 +175,10 @@ class ApiGatewayRequests:
             raw = body
         else:
             raw = json.dumps(body).encode()
-        return self._post(route, raw, _apply(self.integration_headers(), headers))
+        return self._post(route, raw, self.integration_headers(), headers)
 
     def disconnect(self, *, headers: dict[str, str | None] | None = None) -> HttpResponse:
-        return self._post("disconnect", b"", _apply(self.integration_headers(), headers))
+        return self._post("disconnect", b"", self.integration_headers(), headers)
 
     # -- tokens --------------------------------------------------------------------
 
@@ -192,3 +206,32 @@ def _apply(base: dict[str, str], changes: dict[str, str | None] | None) -> dict[
         if value is not None:
             result[name] = value
     return result
+
+
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def management_api_server() -> Iterator[RecordingManagementApi]:
+        """One recording Management API for the whole test session."""
+        with RecordingManagementApi() as api:
+            yield api
+
+    @pytest.fixture
+    def management_api(
+        management_api_server: RecordingManagementApi,
+    ) -> Iterator[RecordingManagementApi]:
+        """The recording Management API, emptied, with all sending pointed at it.
+
+        Open the connections your sessions use with ``management_api.connect(id)``;
+        posts to any other id get 410 Gone, as in AWS.
+        """
+        from django.test import override_settings
+
+        from .conf import get_websockets_config
+
+        management_api_server.reset()
+        endpoint = management_api_server.endpoint_template
+        with override_settings(
+            WEBSOCKETS={**get_websockets_config(), "management_endpoint_url": endpoint}
+        ):
+            yield management_api_server

@@ -4,10 +4,26 @@ Browsers connect to it as they would to API Gateway; it calls Django over HTTP e
 API Gateway does and serves the Management API (``@connections``) for Django's replies,
 with AWS's limits. It imports nothing from the views: Django is only ever reached over
 HTTP. The decisions live in Sans-I/O modules (``routing``, ``limits``, ``connections``,
-``integration``, ``management``); ``server`` does the I/O.
+``integration``, ``management``); ``server`` and ``recording`` do the I/O.
 """
 
-from .config import GatewayConfig, Limits
-from .server import LocalGateway
+from __future__ import annotations
 
-__all__ = ["GatewayConfig", "Limits", "LocalGateway"]
+from typing import Any
+
+from .config import GatewayConfig, Limits
+
+__all__ = ["GatewayConfig", "Limits", "LocalGateway", "RecordingManagementApi"]
+
+
+def __getattr__(name: str) -> Any:
+    # The servers load aiohttp; the pytest plugin imports this package at start-up.
+    if name == "LocalGateway":
+        from .server import LocalGateway
+
+        return LocalGateway
+    if name == "RecordingManagementApi":
+        from .recording import RecordingManagementApi
+
+        return RecordingManagementApi
+    raise AttributeError(name)

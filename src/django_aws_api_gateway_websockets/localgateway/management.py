@@ -56,7 +56,7 @@ class Disconnect:
 Action = Deliver | Disconnect | None
 
 
-def _error(status: int, error_type: str, message: str | None) -> Response:
+def error_response(status: int, error_type: str, message: str | None) -> Response:
     body = json.dumps({"message": message}).encode()
     headers = (
         ("Content-Type", "application/json"),
@@ -121,9 +121,9 @@ class ManagementApi:
         """The answer to one request (``headers`` with lower-case names) and what to do."""
         match = _PATH.fullmatch(urlsplit(target).path)
         if match is None or (self.stage is not None and match.group("stage") != self.stage):
-            return _error(403, "ForbiddenException", "Forbidden"), None
+            return error_response(403, "ForbiddenException", "Forbidden"), None
         if method not in ("POST", "GET", "DELETE"):
-            return _error(
+            return error_response(
                 403,
                 "ForbiddenException",
                 f"No method found matching route @connections for http method {method}.",
@@ -131,25 +131,27 @@ class ManagementApi:
         problem = signature_problem(headers)
         if problem is not None:
             kind = "MissingAuthenticationToken" if "Missing" in problem else "IncompleteSignature"
-            return _error(403, kind + "Exception", problem), None
+            return error_response(403, kind + "Exception", problem), None
         connection_id = unquote(match.group("id"))
         if not _CONNECTION_ID.fullmatch(connection_id):
-            return _error(
+            return error_response(
                 400, "BadRequestException", f"Invalid connectionId: {connection_id}"
             ), None
         if not self.bucket.try_acquire(now):
-            return _error(429, "LimitExceededException", "Too Many Requests"), None
+            return error_response(429, "LimitExceededException", "Too Many Requests"), None
         if method == "POST" and self.limits.message_bytes and len(body) > self.limits.message_bytes:
-            return _error(413, "PayloadTooLargeException", "Message too long"), None
+            return error_response(413, "PayloadTooLargeException", "Message too long"), None
         connection = self.table.get_open(connection_id)
         if connection is None:
-            return _error(410, "GoneException", None), None
+            return error_response(410, "GoneException", None), None
         if method == "GET":
             return self._describe(connection), None
         if method == "DELETE":
             return Response(204), Disconnect(connection)
         if self.buffered_bytes(connection) > self.limits.client_buffer_bytes:
-            return _error(429, "LimitExceededException", "The client's buffer is full"), None
+            return error_response(
+                429, "LimitExceededException", "The client's buffer is full"
+            ), None
         connection.touch(now)
         return Response(200), Deliver(connection, body)
 

@@ -131,6 +131,7 @@ class LocalGateway:
         self._server: asyncio.Server | None = None
         self._session: aiohttp.ClientSession | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        self._websocket_handlers: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -167,6 +168,8 @@ class LocalGateway:
         now = self.clock()
         for connection in self.table.open_connections():
             connection.sink.close(GOING_AWAY, "Going away", now)
+        for task in self._handlers - self._websocket_handlers:
+            task.cancel()  # HTTP keep-alive connections waiting for a next request
         if self._handlers:
             _, pending = await asyncio.wait(self._handlers, timeout=CLOSE_GRACE + 1)
             for task in pending:
@@ -192,6 +195,7 @@ class LocalGateway:
                     if request is None:
                         return
                     if request.is_websocket:
+                        self._websocket_handlers.add(task)
                         await self._websocket(request, reader, writer, ip)
                         return
                     if not await self._http(request, reader, writer):
@@ -203,6 +207,7 @@ class LocalGateway:
             return
         finally:
             self._handlers.discard(task)
+            self._websocket_handlers.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()

@@ -1,0 +1,421 @@
+"""The gateway over real sockets: websockets clients, a real HTTP server for Django's
+side, and unchanged boto3 for the Management API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+
+import aiohttp
+import pytest
+import websockets
+from aiohttp import web
+from botocore.exceptions import ClientError
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from django_aws_api_gateway_websockets.localgateway import Limits
+from tests.localgateway.helpers import management_client, running
+
+ID = re.compile(r"[A-Za-z0-9_=-]{16}")
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 30))
+
+
+def error_code(exc: ClientError) -> str:
+    return exc.response["Error"]["Code"]
+
+
+async def call(function, *args, **kwargs):
+    """boto3 is blocking; the gateway shares the loop, so boto3 runs in a thread."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def test_connect_forwards_the_handshake_and_adds_aws_headers():
+    async def scenario():
+        async with running(api_id="abc123", gateway_secret="s" * 40) as (gateway, fake):
+            async with websockets.connect(
+                gateway.url + "?ws_token=t0k&channel=room-1",
+                origin="http://127.0.0.1:8000",
+                additional_headers={
+                    "Cookie": "sessionid=xyz",
+                    "User-Agent": "TestBrowser/1.0",
+                    "X-Forwarded-For": "198.51.100.1",
+                    "X-Ws-Gateway-Secret": "forged",
+                    "connectionId": "forged",
+                },
+            ) as ws:
+                await ws.send('{"action": "x"}')
+                message = await fake.wait_for("default")
+            disconnect = await fake.wait_for("disconnect")
+        return fake.last("connect"), message, disconnect
+
+    connect, message, disconnect = run(scenario())
+    headers = connect.headers
+    assert connect.query == "ws_token=t0k&channel=room-1"
+    assert headers["Cookie"] == "sessionid=xyz"
+    assert headers["Origin"] == "http://127.0.0.1:8000"
+    assert headers["User-Agent"] == "TestBrowser/1.0"
+    assert headers["Sec-WebSocket-Version"] == "13"
+    assert headers["Sec-WebSocket-Key"]
+    assert ID.fullmatch(headers["connectionId"])
+    assert headers["X-Amzn-Apigateway-Api-Id"] == "abc123"
+    # The client's own chain is kept and the address the gateway saw is appended.
+    assert headers["X-Forwarded-For"] == "198.51.100.1, 127.0.0.1"
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-Port"].isdigit()
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", headers["X-Amzn-Trace-Id"])
+    assert headers["X-Ws-Gateway-Secret"] == "s" * 40
+    assert headers["Content-Length"] == "0"
+    for later in (message, disconnect):
+        assert later.headers["connectionId"] == headers["connectionId"]
+        assert later.headers["User-Agent"] == "AmazonAPIGateway_abc123"
+        assert later.headers["X-Forwarded-For"] == "127.0.0.1"
+        assert later.headers["X-Ws-Gateway-Secret"] == "s" * 40
+        assert "Cookie" not in later.headers
+    assert message.body == b'{"action": "x"}'
+    assert disconnect.headers["disconnectStatusCode"] == "1000"
+
+
+def test_a_refused_connect_rejects_the_handshake_with_djangos_status():
+    async def refuse(request):
+        return web.Response(status=403, text="Permission Denied")
+
+    async def scenario():
+        async with running() as (gateway, fake):
+            fake.responders["connect"] = refuse
+            with pytest.raises(InvalidStatus) as caught:
+                await websockets.connect(gateway.url)
+            await asyncio.sleep(0.05)
+            return caught.value.response, fake.routes(), len(gateway.table)
+
+    response, routes, open_connections = run(scenario())
+    assert response.status_code == 403
+    assert response.body == b"Permission Denied"
+    assert routes == ["connect"]  # no $disconnect for a connection that never opened
+    assert open_connections == 0
+
+
+def test_the_handshake_waits_for_django():
+    async def slow(request):
+        await asyncio.sleep(0.3)
+        return web.json_response({})
+
+    async def scenario():
+        async with running() as (gateway, fake):
+            fake.responders["connect"] = slow
+            started = asyncio.get_running_loop().time()
+            async with websockets.connect(gateway.url):
+                return asyncio.get_running_loop().time() - started
+
+    assert run(scenario()) >= 0.3
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragments"),
+    [
+        pytest.param("x" * (32 * 1024 + 1), None, id="frame over 32 KB"),
+        pytest.param(None, ["y" * 30_000] * 5, id="message over 128 KB in small frames"),
+    ],
+)
+def test_oversized_input_closes_with_1009(payload, fragments):
+    async def scenario():
+        async with running() as (gateway, fake):
+            async with websockets.connect(gateway.url, max_size=None) as ws:
+                await ws.send(payload if payload is not None else fragments)
+                with pytest.raises(ConnectionClosed) as caught:
+                    await ws.recv()
+            disconnect = await fake.wait_for("disconnect")
+            return caught.value.rcvd.code, disconnect, fake.routes()
+
+    code, disconnect, routes = run(scenario())
+    assert code == 1009
+    assert disconnect.headers["disconnectStatusCode"] == "1009"
+    assert "default" not in routes
+
+
+def test_a_message_of_exactly_the_limits_goes_through():
+    async def scenario():
+        async with running() as (gateway, fake), websockets.connect(gateway.url) as ws:
+            await ws.send(["z" * 32 * 1024] * 4)  # 128 KB in 32 KB frames
+            return await fake.wait_for("default")
+
+    assert len(run(scenario()).body) == 128 * 1024
+
+
+def test_route_selection_sends_messages_to_their_routes():
+    async def scenario():
+        async with (
+            running(route_paths={"join": "/custom/join"}) as (gateway, fake),
+            websockets.connect(gateway.url) as ws,
+        ):
+            for body in ('{"action": "join"}', '{"action": "other"}', "not json", "[1]"):
+                fake.calls.clear()
+                await ws.send(body)
+                await fake.wait_for("join" if "join" in body else "default")
+                assert len(fake.calls) == 1
+                assert fake.calls[0].body == body.encode()
+
+    run(scenario())
+
+
+def test_a_route_response_goes_back_to_the_client_and_only_then():
+    async def reply(request):
+        return web.json_response({"echo": (await request.json())["n"]})
+
+    async def scenario():
+        async with running(
+            route_responses=frozenset({"$default"}), route_paths={"quiet": "/custom/quiet"}
+        ) as (gateway, fake):
+            fake.responders["default"] = fake.responders["quiet"] = reply
+            async with websockets.connect(gateway.url) as ws:
+                await ws.send('{"action": "quiet", "n": 1}')
+                await fake.wait_for("quiet")
+                await ws.send('{"n": 2}')
+                return await asyncio.wait_for(ws.recv(), 5)
+
+    # The quiet route's answer (n=1) never reaches the client; $default's does.
+    assert json.loads(run(scenario())) == {"echo": 2}
+
+
+def test_management_api_post_get_delete_with_unchanged_boto3():
+    async def scenario():
+        async with running() as (gateway, fake):
+            client = management_client(gateway.management_endpoint)
+            async with websockets.connect(
+                gateway.url, additional_headers={"User-Agent": "Browser/2"}
+            ) as ws:
+                connection_id = (await fake.wait_for("connect")).headers["connectionId"]
+                await call(client.post_to_connection, ConnectionId=connection_id, Data=b"hello")
+                await call(
+                    client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 100_000
+                )
+                first, second = await ws.recv(), await ws.recv()
+                info = await call(client.get_connection, ConnectionId=connection_id)
+                deleted = await call(client.delete_connection, ConnectionId=connection_id)
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+            disconnect = await fake.wait_for("disconnect")
+            with pytest.raises(ClientError) as gone:
+                await call(client.post_to_connection, ConnectionId=connection_id, Data=b"late")
+            return first, second, info, deleted, closed.value, disconnect, gone.value
+
+    first, second, info, deleted, closed, disconnect, gone = run(scenario())
+    assert first == "hello"
+    assert second == "x" * 100_000
+    assert info["Identity"] == {"SourceIp": "127.0.0.1", "UserAgent": "Browser/2"}
+    assert info["ConnectedAt"] <= info["LastActiveAt"]
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert closed.rcvd.code == 1000
+    assert disconnect.headers["disconnectStatusCode"] == "1000"
+    assert error_code(gone) == "GoneException"
+    assert gone.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+def test_management_api_answers_like_aws_for_bad_posts():
+    async def scenario():
+        async with running(limits=Limits(management_rate=1, management_burst=2)) as (gw, fake):
+            client = management_client(gw.management_endpoint)
+            async with websockets.connect(gw.url) as ws:
+                connection_id = (await fake.wait_for("connect")).headers["connectionId"]
+                errors = []
+                for connection, data in (
+                    ("bm90LWEtY29ubmVjdGlvbg=", b"{}"),  # well-formed, never existed
+                    (connection_id, b"a" * (128 * 1024 + 1)),  # one byte too many
+                    (connection_id, b"{}"),  # over the request rate
+                ):
+                    with pytest.raises(ClientError) as caught:
+                        await call(client.post_to_connection, ConnectionId=connection, Data=data)
+                    errors.append(error_code(caught.value))
+                ws_open = ws.state.name
+            return errors, ws_open
+
+    errors, ws_open = run(scenario())
+    assert errors == ["GoneException", "PayloadTooLargeException", "LimitExceededException"]
+    assert ws_open == "OPEN"
+
+
+def test_management_api_needs_a_sigv4_signature():
+    async def scenario():
+        async with running() as (gateway, fake):
+            async with websockets.connect(gateway.url) as ws:
+                connection_id = (await fake.wait_for("connect")).headers["connectionId"]
+                url = f"{gateway.management_endpoint}/@connections/{connection_id}"
+                async with aiohttp.ClientSession() as http:
+                    unsigned = await http.post(url, data=b"hi")
+                    forged = await http.post(
+                        url, data=b"hi", headers={"Authorization": "Bearer abc"}
+                    )
+                    other_stage = await http.post(
+                        url.replace("/local/", "/prod/"), data=b"hi", headers={}
+                    )
+                    statuses = [unsigned.status, forged.status, other_stage.status]
+                    kinds = [r.headers.get("x-amzn-ErrorType") for r in (unsigned, forged)]
+                with pytest.raises(asyncio.TimeoutError):
+                    await asyncio.wait_for(ws.recv(), 0.2)
+            return statuses, kinds
+
+    statuses, kinds = run(scenario())
+    assert statuses == [403, 403, 403]
+    assert kinds == ["MissingAuthenticationTokenException", "IncompleteSignatureException"]
+
+
+def test_posting_to_a_connection_still_in_connect_is_gone():
+    outcome = {}
+
+    async def scenario():
+        async with running() as (gateway, fake):
+            client = management_client(gateway.management_endpoint)
+
+            async def post_to_self(request):
+                try:
+                    await call(
+                        client.post_to_connection,
+                        ConnectionId=request.headers["connectionId"],
+                        Data=b"too early",
+                    )
+                except ClientError as exc:
+                    outcome["code"] = error_code(exc)
+                return web.json_response({})
+
+            fake.responders["connect"] = post_to_self
+            async with websockets.connect(gateway.url):
+                pass
+
+    run(scenario())
+    assert outcome == {"code": "GoneException"}
+
+
+def test_connections_over_the_connect_rate_are_refused_with_429():
+    async def scenario():
+        async with running(limits=Limits(connect_rate=0.001, connect_burst=1)) as (gateway, _):
+            async with websockets.connect(gateway.url):
+                with pytest.raises(InvalidStatus) as caught:
+                    await websockets.connect(gateway.url)
+            return caught.value.response.status_code
+
+    assert run(scenario()) == 429
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (Limits(idle_timeout=0.3), "idle"),
+        (Limits(idle_timeout=10, max_duration=0.5), "duration"),
+    ],
+)
+def test_the_gateway_closes_idle_and_old_connections_with_1001(limits, reason):
+    async def scenario():
+        async with running(limits=limits) as (gateway, fake):
+            async with websockets.connect(gateway.url) as ws:
+                if reason == "duration":  # messages keep it active, the cap still applies
+                    for _ in range(4):
+                        await ws.send("{}")
+                        await asyncio.sleep(0.1)
+                with pytest.raises(ConnectionClosed) as caught:
+                    await asyncio.wait_for(ws.recv(), 5)
+            disconnect = await fake.wait_for("disconnect")
+            return caught.value.rcvd.code, disconnect.headers["disconnectStatusCode"]
+
+    assert run(scenario()) == (1001, "1001")
+
+
+def test_dropping_disconnect_rehearses_best_effort_delivery():
+    async def scenario():
+        async with running(drop_disconnect=1.0) as (gateway, fake):
+            async with websockets.connect(gateway.url) as ws:
+                await ws.send("{}")
+                await fake.wait_for("default")
+            await asyncio.sleep(0.2)
+            return fake.routes(), len(gateway.table)
+
+    routes, open_connections = run(scenario())
+    assert routes == ["connect", "default"]
+    assert open_connections == 0
+
+
+def test_an_integration_that_fails_is_reported_to_the_client():
+    async def hang(request):
+        await asyncio.sleep(1)
+        return web.json_response({})
+
+    async def scenario():
+        async with running(limits=Limits(integration_timeout=0.3)) as (gateway, fake):
+            fake.responders["default"] = hang
+            async with websockets.connect(gateway.url) as ws:
+                connection_id = (await fake.wait_for("connect")).headers["connectionId"]
+                await ws.send('{"action": "slow"}')
+                return connection_id, json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+    connection_id, reply = run(scenario())
+    assert reply["message"] == "Internal server error"
+    assert reply["connectionId"] == connection_id
+
+
+def test_an_unreachable_django_rejects_the_handshake_with_502():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    async def scenario():
+        async with running(target=f"http://127.0.0.1:{closed_port}/ws/") as (gateway, _):
+            with pytest.raises(InvalidStatus) as caught:
+                await websockets.connect(gateway.url)
+            return caught.value.response.status_code
+
+    assert run(scenario()) == 502
+
+
+def test_a_subprotocol_chosen_by_django_is_returned():
+    async def choose(request):
+        return web.json_response({}, headers={"Sec-WebSocket-Protocol": "chat.v2"})
+
+    async def scenario():
+        async with running() as (gateway, fake):
+            fake.responders["connect"] = choose
+            async with websockets.connect(gateway.url, subprotocols=["chat.v2"]) as ws:
+                return ws.subprotocol, fake.last("connect").headers["Sec-WebSocket-Protocol"]
+
+    assert run(scenario()) == ("chat.v2", "chat.v2")
+
+
+def test_plain_http_and_malformed_requests_get_a_4xx():
+    async def scenario():
+        async with running() as (gateway, _):
+            base = f"http://127.0.0.1:{gateway.port}"
+            async with aiohttp.ClientSession() as http:
+                plain = (await http.get(base + "/local")).status
+                other = (await http.put(base + "/anything", data=b"x")).status
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(b"NONSENSE\r\n\r\n")
+            status_line = await reader.readline()
+            writer.close()
+            async with websockets.connect(gateway.url):  # still serving
+                pass
+            with pytest.raises(InvalidStatus) as wrong_stage:
+                await websockets.connect(f"ws://127.0.0.1:{gateway.port}/prod")
+            return plain, other, status_line, wrong_stage.value.response.status_code
+
+    plain, other, status_line, wrong_stage = run(scenario())
+    assert plain == 426
+    assert other == 403
+    assert status_line.startswith(b"HTTP/1.1 400")
+    assert wrong_stage == 403
+
+
+def test_stopping_the_gateway_closes_connections_going_away():
+    async def scenario():
+        async with running() as (gateway, fake):
+            ws = await websockets.connect(gateway.url)
+            await fake.wait_for("connect")
+            await gateway.stop()
+            with pytest.raises(ConnectionClosed) as caught:
+                await ws.recv()
+            return caught.value.rcvd.code, fake.routes()
+
+    code, routes = run(scenario())
+    assert code == 1001
+    assert routes == ["connect", "disconnect"]
