@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django_aws_api_gateway_websockets",
+    "django_tasks_db",  # the task framework's database backend, for background fan-out
     "tests.testapp",
 ]
 

@@ -45,11 +45,23 @@ def send_to_queryset(
     ``ValueError`` before any post when the message is over 128 KB. A recipient never
     raises: each ends up in the result as sent, gone or failed.
     """
+    return send_encoded(
+        queryset, encode_message(data), max_workers=max_workers, batch_size=batch_size
+    )
+
+
+def send_encoded(
+    queryset: QuerySet[WebSocketSession],
+    body: bytes,
+    *,
+    max_workers: int | None = None,
+    batch_size: int | None = None,
+) -> BroadcastResult:
+    """``send_to_queryset`` for a message already encoded by ``encode_message``."""
     if max_workers is not None and max_workers < 1:
         raise ValueError("max_workers must be at least 1")
     if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    body = encode_message(data)
     settings = SendSettings.from_conf(concurrency=max_workers)
     size = batch_size or conf.get_setting("send_batch_size")
     result = BroadcastResult()
@@ -61,11 +73,12 @@ def send_to_queryset(
             by_gateway = endpoints.resolve(row[2] for row in page)
             targets = []
             for pk, connection_id, gateway_id in page:
-                endpoint = by_gateway.get(gateway_id) if gateway_id is not None else None
-                if endpoint is None:
+                found = by_gateway.get(gateway_id) if gateway_id is not None else None
+                if found is None:
                     result.skipped += 1
                     continue
-                targets.append(Target(pk, connection_id, connection_url(endpoint, connection_id)))
+                url = connection_url(found[0], connection_id)
+                targets.append(Target(pk, connection_id, url, found[1]))
             if not targets:
                 continue
             in_flight.append(broadcast.add(Batch(targets, body, new_signer(targets[0].url))))

@@ -5,6 +5,7 @@ endpoints looked up once per gateway, and gone sessions marked in one statement.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from urllib.parse import urlsplit
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -39,16 +40,18 @@ def recipient_pages(queryset: QuerySet[WebSocketSession], size: int) -> Iterator
 
 
 class Endpoints:
-    """Management API endpoints by gateway id, each gateway read once per send."""
+    """Management API endpoints (and their hosts) by gateway id, each gateway read once
+    per send."""
 
     def __init__(self) -> None:
-        self._by_gateway: dict[int, str] = {}
+        self._by_gateway: dict[int, tuple[str, str]] = {}
 
-    def resolve(self, gateway_ids: Iterable[int | None]) -> dict[int, str]:
+    def resolve(self, gateway_ids: Iterable[int | None]) -> dict[int, tuple[str, str]]:
         missing = {pk for pk in gateway_ids if pk is not None and pk not in self._by_gateway}
         if missing:
             for gateway in ApiGateway.objects.filter(pk__in=missing).only("api_id", "stage_name"):
-                self._by_gateway[gateway.pk] = management_endpoint(gateway)
+                endpoint = management_endpoint(gateway)
+                self._by_gateway[gateway.pk] = (endpoint, urlsplit(endpoint).netloc)
         return self._by_gateway
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from botocore.exceptions import ClientError
@@ -69,7 +70,7 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
     body = encode_message(data)
     endpoint = management_endpoint(_gateway_of(session))
     url = connection_url(endpoint, session.connection_id)
-    target = Target(session.pk, session.connection_id, url)
+    target = Target(session.pk, session.connection_id, url, urlsplit(endpoint).netloc)
     broadcast = get_sender().open(SendSettings.from_conf(concurrency=1))
     try:
         (delivery,) = broadcast.add(Batch([target], body, new_signer(endpoint))).result()

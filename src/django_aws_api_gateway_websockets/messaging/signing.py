@@ -54,7 +54,8 @@ def clear_credentials_cache() -> None:
 
 class ManagementApiSigner(SigV4Auth):
     """botocore's ``SigV4Auth`` for ``execute-api``, remembering what does not change
-    between the requests of one send."""
+    between the requests of one send: the body's hash, the day's signing key, and the
+    parsed headers (botocore works them out twice per request)."""
 
     def __init__(self, credentials: ReadOnlyCredentials, region: str) -> None:
         super().__init__(credentials, "execute-api", region)
@@ -62,10 +63,19 @@ class ManagementApiSigner(SigV4Auth):
         self._key_of: tuple[str, bytes] = ("", b"")
 
     def payload(self, request: AWSRequest) -> str:
-        body = request.body
-        if body is not self._payload_of[0]:
-            self._payload_of = (body, super().payload(request))
+        data = request.data  # not ``request.body``, which prepares the whole request
+        if data is not self._payload_of[0]:
+            self._payload_of = (data, super().payload(request))
         return self._payload_of[1]
+
+    def headers_to_sign(self, request: AWSRequest) -> Any:
+        headers = request.context.get("headers_to_sign")
+        if headers is None:
+            headers = request.context["headers_to_sign"] = super().headers_to_sign(request)
+        return headers
+
+    def canonical_query_string(self, request: AWSRequest) -> str:
+        return "" if "?" not in request.url else super().canonical_query_string(request)
 
     def signature(self, string_to_sign: str, request: AWSRequest) -> str:
         day = request.context["timestamp"][0:8]
@@ -76,8 +86,8 @@ class ManagementApiSigner(SigV4Auth):
             self._key_of = (day, key)
         return self._sign(self._key_of[1], string_to_sign, hex=True)
 
-    def headers_for(self, url: str, body: bytes) -> dict[str, str]:
-        """The headers that sign ``POST url`` with ``body``."""
-        request = AWSRequest(method="POST", url=url, data=body)
+    def headers_for(self, url: str, host: str, body: bytes) -> dict[str, str]:
+        """The headers that sign ``POST url`` with ``body``; ``host`` is the URL's."""
+        request = AWSRequest(method="POST", url=url, data=body, headers={"Host": host})
         self.add_auth(request)
         return dict(request.headers.items())

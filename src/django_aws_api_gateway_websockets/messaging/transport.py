@@ -32,6 +32,7 @@ class Target:
     pk: int
     connection_id: str
     url: str
+    host: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Sender:
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
+                skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type"),
             )
 
     async def _post(
@@ -123,7 +125,7 @@ class Sender:
                 wait = self._bucket.reserve(self.loop.time())
                 if wait:
                     await asyncio.sleep(wait)
-                headers = batch.signer.headers_for(target.url, batch.body)
+                headers = batch.signer.headers_for(target.url, target.host, batch.body)
                 status, failure, request_id = await self._post(
                     target.url, headers, batch.body, timeout
                 )
