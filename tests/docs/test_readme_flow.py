@@ -47,7 +47,7 @@ def readme_urls() -> Iterator[dict[str, object]]:
 @pytest.mark.django_db
 def test_readme_example_end_to_end(readme_urls, management_api, client) -> None:
     ApiGateway.objects.create(
-        api_name="Readme", api_id="testapi123", target_base_endpoint="https://testserver/ws/"
+        api_name="Readme", api_id="testapi123", target_base_endpoint="https://www.example.com/ws/"
     )
     user = get_user_model().objects.create_user("alice", password="pw")
     client.force_login(user)
