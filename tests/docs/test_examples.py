@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import get_commands, load_command_class
+from django.test import override_settings
 from django.views import View
 
-from django_aws_api_gateway_websockets import conf
+from django_aws_api_gateway_websockets import checks
 
 from .blocks import ROOT, Block, blocks_of, pages
 
@@ -72,11 +73,25 @@ def test_python_examples_run(page: Path) -> None:
             exec(compile(block.code, block.where, "exec"), namespace)
         except Exception as exc:
             pytest.fail(f"{block.where}: {type(exc).__name__}: {exc}")
-        websockets = namespace.get("WEBSOCKETS")
-        if isinstance(websockets, dict):
-            unknown = set(websockets) - conf.KNOWN_KEYS
-            assert not unknown, f"{block.where}: unknown WEBSOCKETS keys {sorted(unknown)}"
+        if "WEBSOCKETS" in namespace:
+            _check_settings(block, namespace["WEBSOCKETS"])
     _check_views(namespace)
+
+
+SETTINGS_CHECKS = (
+    checks.check_gateway_secret,
+    checks.check_settings_values,
+    checks.check_unknown_keys,
+    checks.check_allowed_origins,
+    checks.check_management_endpoint,
+)
+
+
+def _check_settings(block: Block, websockets: object) -> None:
+    """A ``WEBSOCKETS`` example passes the package's own system checks."""
+    with override_settings(WEBSOCKETS=websockets):
+        problems = [str(message) for check in SETTINGS_CHECKS for message in check()]
+    assert not problems, f"{block.where}: {problems}"
 
 
 def _check_views(namespace: dict[str, object]) -> None:
