@@ -19,7 +19,6 @@ Status = ApiGateway.ProvisioningStatus
 
 STEPS = [
     ("CreateApi", Status.PENDING),
-    ("GetRoutes", Status.API_CREATED),
     ("CreateIntegration", Status.API_CREATED),
     ("CreateRoute", Status.API_CREATED),
     ("CreateRouteResponse", Status.API_CREATED),

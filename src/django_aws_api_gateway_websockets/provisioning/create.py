@@ -18,7 +18,7 @@ from ..aws import get_boto3_client
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .routes import ensure_route
 from .spec import additional_route_spec, api_attributes, base_endpoint, default_route_specs, tags
-from .state import ApiState, get_or_none, read_api_state
+from .state import ApiState, read_api_state
 
 if TYPE_CHECKING:
     from ..models import ApiGateway
@@ -75,11 +75,11 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     status = type(gateway).ProvisioningStatus
     reached = status.PENDING
     try:
-        if not gateway.api_id or get_or_none(client.get_api, ApiId=gateway.api_id) is None:
-            _create_api(client, gateway)
+        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+        if state.api is None:
+            state = ApiState(api=_create_api(client, gateway))
         reached = status.API_CREATED
         record(gateway, provisioning_status=status.CREATING)  # heartbeat
-        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         create_routes(client, gateway, state)
         reached = status.ROUTES_CREATED
         record(gateway, provisioning_status=status.CREATING)
@@ -97,7 +97,7 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     return True
 
 
-def _create_api(client: Any, gateway: ApiGateway) -> None:
+def _create_api(client: Any, gateway: ApiGateway) -> dict[str, Any]:
     response = client.create_api(
         ProtocolType="WEBSOCKET",
         DisableSchemaValidation=True,
@@ -111,6 +111,7 @@ def _create_api(client: Any, gateway: ApiGateway) -> None:
         api_created=True,
         deployment_id="",
     )
+    return response
 
 
 def create_routes(client: Any, gateway: ApiGateway, state: ApiState) -> list[str]:
