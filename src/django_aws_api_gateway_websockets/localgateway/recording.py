@@ -87,6 +87,10 @@ class RecordingManagementApi:
             ready.set()
             self._loop.run_forever()
             self._server.close()
+            handlers = asyncio.all_tasks(self._loop)
+            for task in handlers:
+                task.cancel()  # keep-alive connections waiting for a next request
+            self._loop.run_until_complete(asyncio.gather(*handlers, return_exceptions=True))
             self._loop.run_until_complete(self._server.wait_closed())
             self._loop.close()
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from .config import DEFAULT
 
-_BODY = "request.body."
+_BODY = "request.body"
 _TOKEN = re.compile(
     r"\\\$"  # an escaped dollar
     r"|\$\{(?P<wrapped>[^}]*)\}"  # ${request.body.path}
-    r"|\$(?P<bare>request\.body\.[A-Za-z0-9_$.\[\]'\"*-]+)"  # $request.body.path
+    r"|\$(?P<bare>request\.body"  # $request.body.path
+    r"(?:\.[A-Za-z0-9_$*-]+|\[\d+\]|\['[^']*'\]|\[\"[^\"]*\"\])+)"
 )
 _STEP = re.compile(r"\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[['\"]([^'\"]*)['\"]\]")
 
@@ -48,7 +49,7 @@ class RouteSelector:
             if variable is None:
                 parts.append("$")
                 continue
-            if not variable.startswith(_BODY):
+            if variable != _BODY and not variable.startswith((_BODY + ".", _BODY + "[")):
                 raise RouteExpressionError(
                     f"Only $request.body.* variables select WebSocket routes, not {variable!r}."
                 )
