@@ -1,0 +1,110 @@
+"""The original's public surface of the views module, and replying from a handler."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from django_aws_api_gateway_websockets import views
+from django_aws_api_gateway_websockets.views import WebSocketView
+
+MODULE_NAMES = [
+    "JsonResponse",
+    "HttpResponseBadRequest",
+    "HttpResponseForbidden",
+    "mail_admins",
+    "F",
+    "warnings",
+    "time",
+    "ApiGateway",
+    "ChannelPermission",
+    "ConnectionRateLimit",
+    "WebSocketSession",
+    "WebSocketToken",
+    "get_setting",
+    "GATEWAY_SECRET_HEADER",
+    "get_gateway_secrets",
+    "hash_session_key",
+    "hash_user_auth",
+    "logger",
+]
+
+
+@pytest.mark.parametrize("name", MODULE_NAMES)
+def test_module_level_names(name):
+    assert hasattr(views, name)
+
+
+def test_logger_name():
+    assert views.logger.name == "django_aws_api_gateway_websockets.views"
+
+
+def test_class_defaults():
+    expected = {
+        "debug": False,
+        "SEND_EXCEPTION_MAIL": True,
+        "EXCEPTION_MAIL_INTERVAL": 60,
+        "MAX_BODY_SIZE": 131072,
+        "MAX_CHANNEL_NAME_LENGTH": 128,
+        "ALLOW_UNLISTED_CHANNELS": True,
+        "CHECK_PERMISSIONS_ON_CONNECT": False,
+        "ALLOWED_HANDLERS": set(),
+        "ADDITIONAL_ALLOWED_HANDLERS": [],
+        "USE_WS_TOKEN": True,
+        "RATE_LIMIT_ENABLED": True,
+        "RATE_LIMIT_MAX_ATTEMPTS": 0,
+        "RATE_LIMIT_WINDOW_MINUTES": 0,
+        "route_selection_key": "action",
+        "handler_selection_key": "handler",
+        "aws_api_gateway_id": None,
+        "additional_required_headers": [],
+        "expected_useragent_prefix": "AmazonAPIGateway_",
+        "CHECK_CONNECT_USERAGENT": False,
+        "permissions_required": [],
+        "all_permissions_required": [],
+        "BASE_HANDLERS": frozenset({"default", "change_channel"}),
+    }
+    assert {name: getattr(WebSocketView, name) for name in expected} == expected
+    assert WebSocketView.CHANNEL_NAME_PATTERN.pattern == r"^[a-zA-Z0-9_-]+$"
+    assert "Connectionid" in WebSocketView.required_headers
+
+
+def test_constructor_kwargs(db, settings):
+    settings.WEBSOCKETS = {"rate_limit_max_attempts": 7, "rate_limit_window_minutes": 3}
+    view = WebSocketView(api_gateway="gw", websocket_session="s", debug=True)
+    assert (view.api_gateway, view.websocket_session, view.debug) == ("gw", "s", True)
+    assert (view.RATE_LIMIT_MAX_ATTEMPTS, view.RATE_LIMIT_WINDOW_MINUTES) == (7, 3)
+    view._debug("<b>" + "x" * 600)
+    assert view.debug_log[0].startswith("&lt;b&gt;")
+    assert len(view.debug_log[0]) == 500
+    plain = WebSocketView()
+    assert (plain.api_gateway, plain.websocket_session, plain.debug_log) == (False, False, [])
+
+
+def test_default_must_be_overridden(rf):
+    with pytest.raises(NotImplementedError):
+        WebSocketView().default(rf.post("/"))
+
+
+def test_deprecated_route_selection_key_missing(rf):
+    with pytest.warns(DeprecationWarning, match="handler_selection_key_missing"):
+        response = WebSocketView().route_selection_key_missing(rf.post("/"))
+    assert response.status_code == 400
+
+
+def test_channel_pattern_may_be_a_string(db):
+    class StringPattern(WebSocketView):
+        CHANNEL_NAME_PATTERN = r"^[a-z]+$"
+
+    assert StringPattern()._channel_pattern() == re.compile(r"^[a-z]+$")
+
+
+def test_handler_replies_through_the_management_api(open_ws, management_api):
+    """Handler return values never reach the browser; send_message does."""
+    assert open_ws.connect().status_code == 200
+    management_api.connect(open_ws.connection_id)
+    assert open_ws.message({"handler": "reply", "text": "ping"}).status_code == 200
+    assert management_api.json_messages(open_ws.connection_id) == [
+        {"type": "reply", "echo": "ping"}
+    ]
