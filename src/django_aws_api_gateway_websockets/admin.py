@@ -38,7 +38,9 @@ def user_search_field() -> str:
 
 #: Integration URLs are https; saying so also keeps Django 5.2 from warning that its
 #: default scheme for URL form fields changes in 6.0.
-URL_FIELD_OVERRIDES = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELD_OVERRIDES: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
