@@ -12,12 +12,13 @@ for code that calls them directly; the views do not use them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from .models import ConnectionRateLimit, RateLimitCounter
@@ -32,13 +33,25 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=dt_timezone.utc)
 
 
-def hit(keys: list[str], window_seconds: int) -> dict[str, int]:
-    """Count one attempt for each key in the current window; return the new counts.
+@dataclass(frozen=True)
+class Hit:
+    """The counts after one attempt was counted under ``keys``."""
 
-    One statement for all keys. Keys are locked in the order given, so callers that
-    pass a shared key first (the IP) cannot deadlock each other.
+    keys: tuple[str, ...]
+    window_start: datetime
+    counts: dict[str, int]
+
+    def within(self, limit: int) -> bool:
+        return all(count <= limit for count in self.counts.values())
+
+
+def hit(keys: list[str], window_seconds: int) -> Hit:
+    """Count one attempt for each key in the current window, in one statement.
+
+    Keys are locked in the order given, so callers that pass a shared key first (the
+    IP) cannot deadlock each other.
     """
-    start = connection.ops.adapt_datetimefield_value(window_start(timezone.now(), window_seconds))
+    start = window_start(timezone.now(), window_seconds)
     meta = RateLimitCounter._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
@@ -52,32 +65,35 @@ def hit(keys: list[str], window_seconds: int) -> dict[str, int]:
         f"ON CONFLICT ({key}, {window}) DO UPDATE SET {count} = {table}.{count} + 1 "
         f"RETURNING {key}, {count}"
     )
+    adapted = connection.ops.adapt_datetimefield_value(start)
     params: list[Any] = []
     for name in keys:
-        params += [name, start]
+        params += [name, adapted]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(cursor.fetchall())
+        counts = dict(cursor.fetchall())
+    return Hit(keys=tuple(keys), window_start=start, counts=counts)
 
 
-def connection_keys(ip_address: str, user_id: Any, window_seconds: int) -> list[str]:
+def release(counted: Hit) -> None:
+    """Take back an attempt that was refused after it was counted."""
+    RateLimitCounter.objects.filter(
+        key__in=counted.keys, window_start=counted.window_start, count__gt=0
+    ).update(count=F("count") - 1)
+
+
+def count_connection(ip_address: str, user_id: Any, window_minutes: int) -> Hit:
+    """Count a connection for the client IP and, when known, the user."""
+    window_seconds = window_minutes * 60
     keys = [f"connect:{window_seconds}:ip:{ip_address}"]
     if user_id is not None:
         keys.append(f"connect:{window_seconds}:user:{user_id}")
-    return keys
-
-
-def allow_connection(ip_address: str, user_id: Any, max_attempts: int, window_minutes: int) -> bool:
-    """Count a connection for the IP and (when known) the user; False over the limit."""
-    window_seconds = window_minutes * 60
-    counts = hit(connection_keys(ip_address, user_id, window_seconds), window_seconds)
-    return all(value <= max_attempts for value in counts.values())
+    return hit(keys, window_seconds)
 
 
 def allow_token_issue(user: Any, limit: int) -> bool:
     """Count a token request by ``user``; False once ``limit`` per minute is passed."""
-    counts = hit([f"token:60:user:{user.pk}"], 60)
-    return all(value <= limit for value in counts.values())
+    return hit([f"token:60:user:{user.pk}"], 60).within(limit)
 
 
 def check_recorded_attempts(

@@ -34,16 +34,47 @@ def open_session(
     gateway: ApiGateway | None,
     session_key_hash: str,
     auth_hash: str,
-) -> WebSocketSession:
-    """Insert the row of a new connection (``IntegrityError`` if the id exists)."""
-    return WebSocketSession.objects.create(
+) -> WebSocketSession | None:
+    """Insert the row of a new connection; ``None`` if the connection id exists.
+
+    ``ON CONFLICT DO NOTHING`` instead of catching an ``IntegrityError``: an error
+    would abort an enclosing transaction (``ATOMIC_REQUESTS``) and the caller still
+    has to undo the token it spent.
+    """
+    now = timezone.now()
+    session = WebSocketSession(
         connection_id=connection_id,
         channel_name=channel_name,
         user_id=user_id,
         api_gateway=gateway,
         session_key_hash=session_key_hash,
         auth_hash=auth_hash,
+        created_on=now,
+        updated_on=now,
     )
+    meta = WebSocketSession._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(getattr(session, field.attname), connection) for field in fields
+    ]
+    sql = (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote(meta.get_field('connection_id').column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session.pk = row[0]
+    session._state.adding = False
+    session._state.db = connection.alias
+    return session
 
 
 def load_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:

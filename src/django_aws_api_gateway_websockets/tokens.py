@@ -91,6 +91,11 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
     return ConsumedToken(user_id=row[0], auth_hash=row[1]) if row else None
 
 
+def restore_token(token_value: str) -> None:
+    """Make a token spent by a connect that was then refused usable again."""
+    WebSocketToken.objects.filter(token=hash_token(token_value), used=True).update(used=False)
+
+
 def consume_token_user(token_value: Any, session_key: str, max_age_seconds: int = 60) -> Any:
     """The token's user if the token was valid and is now spent, else ``None``."""
     consumed = consume_token(token_value, session_key, max_age_seconds)

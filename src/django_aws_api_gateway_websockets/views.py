@@ -21,7 +21,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.mail import mail_admins
-from django.db import IntegrityError, transaction
 from django.db.models import F  # noqa: F401  (kept importable for the original's tests)
 from django.http import (
     HttpRequest,
@@ -66,9 +65,9 @@ from .models import (  # noqa: F401  (the original's module-level names)
     WebSocketSession,
     WebSocketToken,
 )
-from .ratelimit import allow_connection, allow_token_issue
+from .ratelimit import allow_token_issue, count_connection, release
 from .sessions import close_session, end_session, load_session, move_session, open_session
-from .tokens import consume_token, issue_token
+from .tokens import consume_token, issue_token, restore_token
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,7 @@ _whitelists: dict[type, frozenset[str]] = {}
 
 
 class _Refused(Exception):
-    """Raised inside the connect transaction to roll it back and answer ``response``."""
+    """Raised while connecting to undo what was done and answer ``response``."""
 
     def __init__(self, response: HttpResponse) -> None:
         super().__init__(response.status_code)
@@ -244,11 +243,12 @@ class WebSocketView(View):
     # -- lifecycle routes ----------------------------------------------------------
 
     def connect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """Admit the connection: checks without the database first, then one
-        transaction that spends the token, counts the attempt and inserts the session.
+        """Admit the connection: checks without the database first, then three
+        statements: spend the token, count the attempt, insert the session.
 
-        A refusal inside the transaction rolls it back, so the token stays unspent and
-        the attempt uncounted.
+        No transaction (its BEGIN and COMMIT would cost two more round trips): a
+        refusal after the token was spent or the attempt counted undoes both, so a
+        refused connect leaves the token usable and the limit untouched.
         """
         event = self.event
         missing = missing_names(request.headers, self.required_connection_headers)
@@ -264,26 +264,32 @@ class WebSocketView(View):
         session_key = getattr(getattr(request, "session", None), "session_key", None) or ""
         if self.USE_WS_TOKEN and not session_key:
             return HttpResponseBadRequest("Invalid session")
+        undo: list[Callable[[], None]] = []
         try:
-            with transaction.atomic():
-                self.websocket_session = self._open(request, event, channel, session_key)
+            self.websocket_session = self._open(request, event, channel, session_key, undo)
         except _Refused as refusal:
+            for action in reversed(undo):
+                action()
             return refusal.response
-        except IntegrityError:
-            logger.warning("Refused a duplicate connection id")
-            return HttpResponse("Duplicate connection ID", status=409, content_type="text/plain")
         self._debug(f"Connected {event.connection_id} to channel {channel!r}")
         return JsonResponse({})
 
     def _open(
-        self, request: HttpRequest, event: Event, channel: str, session_key: str
+        self,
+        request: HttpRequest,
+        event: Event,
+        channel: str,
+        session_key: str,
+        undo: list[Callable[[], None]],
     ) -> WebSocketSession:
+        """The database part of ``connect``; appends to ``undo`` what a refusal reverts."""
         if self.USE_WS_TOKEN:
             consumed = consume_token(
                 event.ws_token, session_key, get_setting("token_expiry_seconds")
             )
             if consumed is None:
                 raise _Refused(HttpResponseBadRequest("Invalid or expired token"))
+            undo.append(lambda: restore_token(event.ws_token))
             user_id, auth_hash = consumed.user_id, consumed.auth_hash
             # Loaded only if a permission check needs it.
             request.user = SimpleLazyObject(lambda: _user_by_id(user_id))
@@ -292,10 +298,11 @@ class WebSocketView(View):
             authenticated = user is not None and user.is_authenticated
             user_id = user.pk if authenticated else None
             auth_hash = hash_user_auth(user) if authenticated else ""
-        if self.RATE_LIMIT_ENABLED and not allow_connection(
-            event.client_ip, user_id, self.RATE_LIMIT_MAX_ATTEMPTS, self.RATE_LIMIT_WINDOW_MINUTES
-        ):
-            raise _Refused(HttpResponseBadRequest("Too many connection attempts"))
+        if self.RATE_LIMIT_ENABLED:
+            counted = count_connection(event.client_ip, user_id, self.RATE_LIMIT_WINDOW_MINUTES)
+            undo.append(lambda: release(counted))
+            if not counted.within(self.RATE_LIMIT_MAX_ATTEMPTS):
+                raise _Refused(HttpResponseBadRequest("Too many connection attempts"))
         if (
             self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
         ) or not self.can_join_channel(request, channel):
@@ -303,7 +310,7 @@ class WebSocketView(View):
         ok, message = self._additional_connection_checks(request)
         if not ok:
             raise _Refused(HttpResponseBadRequest(message))
-        return open_session(
+        session = open_session(
             event.connection_id,
             channel,
             user_id,
@@ -311,6 +318,12 @@ class WebSocketView(View):
             hash_session_key(session_key) if session_key else "",
             auth_hash,
         )
+        if session is None:
+            logger.warning("Refused a duplicate connection id")
+            raise _Refused(
+                HttpResponse("Duplicate connection ID", status=409, content_type="text/plain")
+            )
+        return session
 
     def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Mark the session disconnected (one statement); ``self.websocket_session``
