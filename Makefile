@@ -19,6 +19,10 @@ test: $(STAMP)
 	. $(BIN)/activate && coverage combine
 	. $(BIN)/activate && coverage report
 
+# The example chat on SQLite behind the local API Gateway; Ctrl-C stops both.
+demo: $(STAMP)
+	$(BIN)/python example/demo.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

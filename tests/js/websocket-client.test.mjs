@@ -87,9 +87,25 @@ describe("tokens", () => {
     assert.deepEqual(ofType("open"), [{ type: "open", rotated: false, flushed: 0 }]);
   });
 
-  test("an explicit CSRF token, extra params and a URL that has a query already", async () => {
+  test("the CSRF cookie wins over the page's token, which covers an unreadable cookie", async () => {
+    const withCookie = makeClient({ csrfToken: "from-page" });
+    withCookie.client.connect();
+    await flush();
+    assert.equal(withCookie.tokens.calls[0].init.headers["X-CSRFToken"], "csrf-from-cookie");
+    const noCookie = makeClient({ csrfToken: "from-page", getCookie: () => null });
+    noCookie.client.connect();
+    await flush();
+    assert.equal(noCookie.tokens.calls[0].init.headers["X-CSRFToken"], "from-page");
+    const neither = makeClient({ getCookie: () => null });
+    neither.client.connect();
+    await flush();
+    assert.equal("X-CSRFToken" in neither.tokens.calls[0].init.headers, false);
+  });
+
+  test("a CSRF token function, extra params and a URL that has a query already", async () => {
     const { client, tokens, FakeSocket } = makeClient({
       url: "ws://127.0.0.1:8001/local?x=1",
+      getCookie: () => null,
       csrfToken: () => "from-function",
       params: { lang: "en" },
       channel: "",

@@ -12,7 +12,10 @@ export interface ApiGatewayWebSocketOptions {
   channel?: string;
   /** Extra query parameters for the connect URL. */
   params?: Record<string, string>;
-  /** The CSRF token, or a function returning it; by default read from the CSRF cookie. */
+  /**
+   * The CSRF token (or a function returning it), used when the CSRF cookie cannot be read
+   * (CSRF_COOKIE_HTTPONLY, CSRF_USE_SESSIONS). The `websocket_config` tag provides it.
+   */
   csrfToken?: string | null | (() => string | null);
   /** The name of Django's CSRF cookie (CSRF_COOKIE_NAME). Default "csrftoken". */
   csrfCookieName?: string;

@@ -276,10 +276,12 @@ export class ApiGatewayWebSocket extends EventTarget {
 
   async _fetchToken() {
     const headers = {};
+    // The cookie first: it is always current, while a token rendered into the page goes
+    // stale when the user logs in again elsewhere. The option covers unreadable cookies.
+    const fallback = this.options.csrfToken;
     const csrf =
-      typeof this.options.csrfToken === "function"
-        ? this.options.csrfToken()
-        : this.options.csrfToken || this._getCookie(this.options.csrfCookieName);
+      this._getCookie(this.options.csrfCookieName) ||
+      (typeof fallback === "function" ? fallback() : fallback);
     if (csrf) headers["X-CSRFToken"] = csrf;
     let response;
     try {
