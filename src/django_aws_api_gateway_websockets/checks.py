@@ -300,6 +300,8 @@ def routed_views(patterns: list[Any] | None = None) -> Iterator[tuple[type, URLP
     from .views import WebSocketView  # the views are imported only when checks run
 
     if patterns is None:
+        if not getattr(settings, "ROOT_URLCONF", None):
+            return  # a project without URLs (a worker, say) routes no view
         patterns = get_resolver().url_patterns
     for entry in patterns:
         if isinstance(entry, URLResolver):

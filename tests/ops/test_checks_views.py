@@ -31,7 +31,7 @@ pytestmark = pytest.mark.urls("tests.ops.urls_checks")
 def ours(messages: list[Any]) -> list[tuple[str, Any]]:
     return sorted(
         ((m.id.rsplit(".", 1)[1], m.obj) for m in messages if m.id.startswith(checks.PREFIX)),
-        key=lambda pair: (pair[0], pair[1].__name__),
+        key=lambda pair: (pair[0], getattr(pair[1], "__name__", "")),
     )
 
 
@@ -94,6 +94,13 @@ def test_check_command_fails_on_our_errors() -> None:
 def test_clean_project_has_no_messages(settings: Any) -> None:
     settings.WEBSOCKETS = {"gateway_secret": "S" * 40}
     assert [view for view, _pattern in checks.routed_views()] == [CleanView]
+    assert ours(run_checks(include_deployment_checks=True)) == []
+
+
+def test_project_without_urls(settings: Any) -> None:
+    del settings.ROOT_URLCONF
+    settings.WEBSOCKETS = {"gateway_secret": "S" * 40}
+    assert list(checks.routed_views()) == []
     assert ours(run_checks(include_deployment_checks=True)) == []
 
 
