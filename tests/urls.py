@@ -11,4 +11,5 @@ urlpatterns: list = [
     path("ws-staff/<slug:route>", views.StaffView.as_view()),
     path("ws-allperms/<slug:route>", views.AllPermsView.as_view()),
     path("ws-hooked/<slug:route>", views.HookedView.as_view()),
+    path("ws-fuzz/<slug:route>", views.FuzzView.as_view()),
 ]

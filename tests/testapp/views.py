@@ -69,3 +69,15 @@ class HookedView(OpenView):
         if request.GET.get("refuse"):
             return False, "Refused by hook"
         return True, ""
+
+
+class FuzzView(WebSocketView):
+    """Token-protected, with handlers that cannot fail: the target of property tests."""
+
+    ADDITIONAL_ALLOWED_ROUTES = ["custom"]
+
+    def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def echo(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return JsonResponse({"keys": sorted(self.body)})
