@@ -108,3 +108,25 @@ def test_unknown_token_url_name_is_a_clear_error(websocket_url) -> None:
 def test_no_token_view_named_websocket_token_is_a_clear_error(websocket_url) -> None:
     with pytest.raises(ImproperlyConfigured, match="websocket_token"):
         render("{% websocket_config %}")
+
+
+def test_the_page_config_is_all_the_token_request_needs(websocket_url, django_user_model) -> None:
+    """What websocket-client.js does with the tag's output, done with Django's client:
+    POST to tokenUrl with the CSRF cookie and X-CSRFToken (with CSRF checks on)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_user("carol", password="x"))
+    config = page_config(client.get("/room/").content.decode())
+    response = client.post(config["tokenUrl"], HTTP_X_CSRFTOKEN=config["csrfToken"])
+    assert response.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{64}", response.json()["token"])
+    assert response.json()["expires_in"] == 60
+    # What the client reads as "unauthenticated": a 403 from the token endpoint.
+    assert client.post(config["tokenUrl"]).status_code == 403
+
+
+def test_anonymous_pages_get_403_from_the_token_endpoint(websocket_url) -> None:
+    client = Client(enforce_csrf_checks=True)
+    config = page_config(client.get("/room/").content.decode())
+    response = client.post(config["tokenUrl"], HTTP_X_CSRFTOKEN=config["csrfToken"])
+    assert response.status_code == 403
+    assert response.content == b"Authentication required"

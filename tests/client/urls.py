@@ -1,10 +1,12 @@
-"""A page that uses the template tags, and a URL named like the docs' token view."""
+"""A page that uses the template tags, and the token view named as the docs name it."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.template import RequestContext, Template
 from django.urls import path
+
+from django_aws_api_gateway_websockets.views import WebSocketTokenView
 
 PAGE = Template(
     "{% load aws_websockets %}"
@@ -24,6 +26,6 @@ def token(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("room/", page),
-    path("api/ws-token/", token, name="websocket_token"),
+    path("api/ws-token/", WebSocketTokenView.as_view(), name="websocket_token"),
     path("other/token/", token, name="other-token"),
 ]

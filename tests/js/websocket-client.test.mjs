@@ -8,6 +8,7 @@ import {
   ApiGatewayWebSocket,
   ClosedError,
   DEFAULTS,
+  MAX_FRAME_BYTES,
   MAX_MESSAGE_BYTES,
   MessageTooLargeError,
   QueueFullError,
@@ -307,7 +308,7 @@ describe("sending", () => {
   });
 
   test("over 128 KB of UTF-8 is refused before sending; the limit itself passes", async () => {
-    const { client, FakeSocket } = await openClient();
+    const { client, FakeSocket } = await openClient({ maxFrameBytes: 0 });
     const envelope = utf8Length(JSON.stringify({ text: "", action: "c", handler: "c" }));
     const fits = "a".repeat(MAX_MESSAGE_BYTES - envelope);
     assert.equal(client.send("c", { text: fits }), true);
@@ -329,9 +330,21 @@ describe("sending", () => {
     assert.equal(FakeSocket.last.sent.length, 1);
   });
 
-  test("the size limit is configurable", async () => {
-    const { client } = await openClient({ maxMessageBytes: 32 * 1024 });
-    assert.throws(() => client.send("c", { text: "a".repeat(32 * 1024) }), MessageTooLargeError);
+  test("by default a message must fit one 32 KB frame, as browsers never split one", async () => {
+    const { client, FakeSocket } = await openClient();
+    const envelope = utf8Length(JSON.stringify({ text: "", action: "c", handler: "c" }));
+    assert.equal(client.send("c", { text: "a".repeat(MAX_FRAME_BYTES - envelope) }), true);
+    assert.throws(
+      () => client.send("c", { text: "a".repeat(MAX_FRAME_BYTES - envelope + 1) }),
+      (error) => error instanceof MessageTooLargeError && error.limit === MAX_FRAME_BYTES &&
+        /frame limit/.test(error.message),
+    );
+    assert.equal(FakeSocket.last.sent.length, 1);
+  });
+
+  test("the size limits are configurable", async () => {
+    const { client } = await openClient({ maxMessageBytes: 1000, maxFrameBytes: 0 });
+    assert.throws(() => client.send("c", { text: "a".repeat(1000) }), MessageTooLargeError);
   });
 
   test("close() stops everything: no timers, no sends, queued messages dropped", async () => {

@@ -3,6 +3,12 @@
 /** The largest message API Gateway accepts, in bytes of UTF-8 (128 KB). */
 export declare const MAX_MESSAGE_BYTES: number;
 
+/**
+ * The largest frame API Gateway accepts (32 KB). Browsers send each message as a single
+ * frame, so from a browser this is the effective message limit.
+ */
+export declare const MAX_FRAME_BYTES: number;
+
 export interface ApiGatewayWebSocketOptions {
   /** The WebSocket URL: `wss://ws.example.com` on AWS, `ws://127.0.0.1:8001/local` locally. */
   url: string;
@@ -48,6 +54,12 @@ export interface ApiGatewayWebSocketOptions {
   maxQueuedMessages?: number;
   /** Larger messages make send() throw MessageTooLargeError. Default 131072 (128 KB). */
   maxMessageBytes?: number;
+  /**
+   * Larger messages make send() throw MessageTooLargeError, because a browser sends a
+   * message as one frame and API Gateway closes the connection (1009) on frames over
+   * 32 KB. 0 turns it off, for runtimes that split messages into frames. Default 32768.
+   */
+  maxFrameBytes?: number;
   /** Connect from the constructor. Default true; otherwise call connect(). */
   autoConnect?: boolean;
   /** Injection points, for tests and non-browser runtimes. */

@@ -9,6 +9,12 @@
 /** The largest message API Gateway accepts, in bytes of UTF-8. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 
+/**
+ * The largest frame API Gateway accepts. Browsers send every message as one frame, so
+ * from a browser this is the real limit: a bigger frame closes the connection (1009).
+ */
+export const MAX_FRAME_BYTES = 32 * 1024;
+
 /** Defaults of every option; see the .d.ts for what each one means. */
 export const DEFAULTS = Object.freeze({
   channel: "",
@@ -29,13 +35,14 @@ export const DEFAULTS = Object.freeze({
   rotateAfterMs: 115 * 60 * 1000,
   maxQueuedMessages: 100,
   maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxFrameBytes: MAX_FRAME_BYTES,
   autoConnect: true,
 });
 
-/** Raised by send() when a message is larger than maxMessageBytes. */
+/** Raised by send() when a message is larger than maxMessageBytes or maxFrameBytes. */
 export class MessageTooLargeError extends RangeError {
-  constructor(size, limit) {
-    super(`Message is ${size} bytes, over the limit of ${limit} bytes`);
+  constructor(size, limit, what = "message") {
+    super(`Message is ${size} bytes, over API Gateway's ${what} limit of ${limit} bytes`);
     this.name = "MessageTooLargeError";
     this.size = size;
     this.limit = limit;
@@ -191,6 +198,9 @@ export class ApiGatewayWebSocket extends EventTarget {
     const size = utf8Length(text);
     if (size > this.options.maxMessageBytes) {
       throw new MessageTooLargeError(size, this.options.maxMessageBytes);
+    }
+    if (this.options.maxFrameBytes && size > this.options.maxFrameBytes) {
+      throw new MessageTooLargeError(size, this.options.maxFrameBytes, "frame");
     }
     if (this.state === "closed") throw new ClosedError(this.closeReason || "not connected");
     if (this.state === "open") {
