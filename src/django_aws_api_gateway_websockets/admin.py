@@ -25,6 +25,7 @@ from .models import (
     WebSocketSession,
     WebSocketToken,
 )
+from .provisioning.admin_actions import GATEWAY_ACTIONS, ReportSyncErrorsMixin
 
 #: Characters of a token shown in the admin (as the model's ``str()`` does): enough to
 #: tell rows apart, a quarter of the value, so useless to an attacker.
@@ -57,12 +58,12 @@ class ApiGatewayAdditionalRouteInline(admin.TabularInline):
     model = ApiGatewayAdditionalRoute
     extra = 0
     formfield_overrides = URL_FIELD_OVERRIDES
-    fields = ("name", "route_key", "integration_url", "deployed")
+    fields = ("name", "route_key", "integration_url", "route_response", "deployed")
     readonly_fields = ("deployed",)
 
 
 @admin.register(ApiGateway)
-class ApiGatewayAdmin(admin.ModelAdmin):
+class ApiGatewayAdmin(ReportSyncErrorsMixin, admin.ModelAdmin):
     list_display = (
         "api_name",
         "domain_name",
@@ -79,16 +80,21 @@ class ApiGatewayAdmin(admin.ModelAdmin):
     )
     list_filter = ("provisioning_status", "api_created", "custom_domain_created")
     search_fields = ("domain_name", "api_name")
-    readonly_fields = ("last_error", "api_created", "deployment_id", "custom_domain_created")
+    readonly_fields = (
+        "last_error",
+        "api_created",
+        "deployment_id",
+        "custom_domain_created",
+        "dns_record_created",
+    )
     inlines = (ApiGatewayAdditionalRouteInline,)
     formfield_overrides = URL_FIELD_OVERRIDES
-    # The AWS actions ("Create API Gateway", "Create Custom Domain", "Sync to AWS",
-    # "Sync from AWS") belong to the provisioning package and are listed here.
-    actions: list[Any] = []
+    # "Create API Gateway", "Create Custom Domain", "Sync to AWS", "Sync from AWS".
+    actions = GATEWAY_ACTIONS
 
 
 @admin.register(ApiGatewayAdditionalRoute)
-class ApiGatewayAdditionalRouteAdmin(admin.ModelAdmin):
+class ApiGatewayAdditionalRouteAdmin(ReportSyncErrorsMixin, admin.ModelAdmin):
     list_display = ("name", "api_gateway", "route_key", "integration_url", "deployed")
     list_filter = ("api_gateway",)
     list_select_related = ("api_gateway",)
@@ -96,7 +102,7 @@ class ApiGatewayAdditionalRouteAdmin(admin.ModelAdmin):
     autocomplete_fields = ("api_gateway",)
     readonly_fields = ("deployed", "route_id", "integration_id")
     formfield_overrides = URL_FIELD_OVERRIDES
-    # The AWS actions of the provisioning package are listed here.
+    # No bulk actions: a route reaches AWS when it is saved or deleted on its own.
     actions: list[Any] = []
 
 

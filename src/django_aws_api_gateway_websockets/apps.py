@@ -9,3 +9,4 @@ class DjangoAwsApiGatewayWebsocketsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the system checks and the signal receivers.
         from . import checks, signals  # noqa: F401
+        from .provisioning import receivers  # noqa: F401

@@ -94,6 +94,7 @@ def delete_route_record(
     """Outside a transaction AWS goes first, so a failure keeps the record; inside one,
     AWS follows the commit."""
     push = bool(route.route_id) and route.api_gateway.is_deployed and push_enabled(push_to_aws)
+    route.aws_delete_handled = True  # type: ignore[attr-defined]  # not again by the receiver
     if push and not connection.in_atomic_block:
         remove_route(route)
         return delete()
