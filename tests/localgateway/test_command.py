@@ -137,6 +137,7 @@ def test_python_dash_m_serves_until_interrupted():
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stderr.close()
 
 
 def test_python_dash_m_rejects_bad_options():

@@ -63,6 +63,7 @@ class RecordingManagementApi:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # Lifecycle ---------------------------------------------------------------------
 
@@ -80,6 +81,7 @@ class RecordingManagementApi:
 
         def serve() -> None:
             self._loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._loop)
             self._server = self._loop.run_until_complete(
                 asyncio.start_server(self._handle, self.host, 0, limit=httpio.MAX_HEAD_BYTES)
             )
@@ -87,10 +89,11 @@ class RecordingManagementApi:
             ready.set()
             self._loop.run_forever()
             self._server.close()
+            for writer in list(self._writers):
+                writer.close()  # keep-alive connections waiting for a next request
             handlers = asyncio.all_tasks(self._loop)
-            for task in handlers:
-                task.cancel()  # keep-alive connections waiting for a next request
-            self._loop.run_until_complete(asyncio.gather(*handlers, return_exceptions=True))
+            if handlers:
+                self._loop.run_until_complete(asyncio.wait(handlers, timeout=5))
             self._loop.run_until_complete(self._server.wait_closed())
             self._loop.close()
 
@@ -171,6 +174,7 @@ class RecordingManagementApi:
     # Serving -----------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 request = await httpio.read_request(reader)
@@ -190,6 +194,7 @@ class RecordingManagementApi:
         except (httpio.BadRequest, ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     def _answer(self, request: httpio.Request, body: bytes) -> Response:

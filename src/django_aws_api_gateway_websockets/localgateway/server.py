@@ -130,7 +130,7 @@ class LocalGateway:
         )
         self._server: asyncio.Server | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._websocket_handlers: set[asyncio.Task[None]] = set()
 
     @property
@@ -168,10 +168,11 @@ class LocalGateway:
         now = self.clock()
         for connection in self.table.open_connections():
             connection.sink.close(GOING_AWAY, "Going away", now)
-        for task in self._handlers - self._websocket_handlers:
-            task.cancel()  # HTTP keep-alive connections waiting for a next request
+        for task, writer in self._handlers.items():
+            if task not in self._websocket_handlers:
+                writer.close()  # a keep-alive connection waiting for its next request
         if self._handlers:
-            _, pending = await asyncio.wait(self._handlers, timeout=CLOSE_GRACE + 1)
+            _, pending = await asyncio.wait(list(self._handlers), timeout=CLOSE_GRACE + 1)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -185,7 +186,7 @@ class LocalGateway:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._handlers.add(task)
+        self._handlers[task] = writer
         peer = writer.get_extra_info("peername")
         ip = peer[0] if peer else "127.0.0.1"
         try:
@@ -206,7 +207,7 @@ class LocalGateway:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
-            self._handlers.discard(task)
+            self._handlers.pop(task, None)
             self._websocket_handlers.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
