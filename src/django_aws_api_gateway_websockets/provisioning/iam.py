@@ -15,6 +15,10 @@ from .domain import hosted_zone_id
 if TYPE_CHECKING:
     from ..models import ApiGateway
 
+#: The ``@connections`` methods the package calls: it only posts messages. (GET reads a
+#: connection's state and DELETE closes it; grant them if your own code calls them.)
+CONNECTION_METHODS = ("POST",)
+
 
 def iam_policy(gateway: ApiGateway, region: str, account_id: str) -> dict[str, Any]:
     apigw = f"arn:aws:apigateway:{region}::"
@@ -79,11 +83,7 @@ def iam_policy(gateway: ApiGateway, region: str, account_id: str) -> dict[str, A
             "Sid": "ManageConnections",
             "Effect": "Allow",
             "Action": ["execute-api:ManageConnections"],
-            "Resource": [
-                f"{connections}/POST/@connections/*",
-                f"{connections}/GET/@connections/*",
-                f"{connections}/DELETE/@connections/*",
-            ],
+            "Resource": [f"{connections}/{method}/@connections/*" for method in CONNECTION_METHODS],
         }
     )
     return {"Version": "2012-10-17", "Statement": statements}
