@@ -22,8 +22,8 @@ def node_major_version() -> int:
 
 
 @pytest.mark.skipif(
-    node_major_version() < 20,
-    reason="needs Node.js 20+ on PATH (`node`) to run the JavaScript client's tests",
+    node_major_version() < 18,
+    reason="needs Node.js 18+ on PATH (`node`) to run the JavaScript client's tests",
 )
 def test_javascript_client_unit_tests() -> None:
     result = subprocess.run(
