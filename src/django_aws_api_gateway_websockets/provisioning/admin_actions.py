@@ -97,14 +97,14 @@ def sync_from_aws(
 GATEWAY_ACTIONS = [create_api_gateway, create_custom_domain, sync_to_aws, sync_from_aws]
 
 
-class ReportSyncErrorsMixin:
+class ReportSyncErrorsMixin(admin.ModelAdmin):
     """Show the AWS failures of pushes deferred to the commit of an admin save/delete."""
 
     def _reporting(self, request: HttpRequest, view: Callable[[], HttpResponse]) -> HttpResponse:
         with collect_deferred_sync_errors() as errors:
             response = view()
         for error in errors:
-            self.message_user(  # type: ignore[attr-defined]
+            self.message_user(
                 request, _("Saved, but AWS was not updated: %s") % error, messages.ERROR
             )
         return response
@@ -113,10 +113,10 @@ class ReportSyncErrorsMixin:
         return self._reporting(
             request,
             lambda: super(ReportSyncErrorsMixin, self).changeform_view(request, *args, **kwargs),
-        )  # type: ignore[misc]
+        )
 
     def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self._reporting(
             request,
             lambda: super(ReportSyncErrorsMixin, self).delete_view(request, *args, **kwargs),
-        )  # type: ignore[misc]
+        )

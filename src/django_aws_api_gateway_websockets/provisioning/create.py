@@ -59,7 +59,7 @@ def claim(gateway: ApiGateway, force: bool = False) -> None:
             f"again after {int(STALE_CLAIM_AFTER.total_seconds() // 60)} minutes without "
             "progress, or use createApiGateway --force."
         )
-    gateway.provisioning_status = status.CREATING
+    gateway.provisioning_status = str(status.CREATING)
     gateway.updated_on = now
 
 
