@@ -135,8 +135,10 @@ describe("tokens", () => {
     [403, "Authentication required"],
     [401, ""],
     [403, "CSRF verification failed. Request aborted."],
+    [403, `<!DOCTYPE html><html><head><style>${"x".repeat(500)}</style></head><body>
+      <h1>Forbidden (403)</h1><p>CSRF verification failed. Request aborted.</p></body></html>`],
   ]) {
-    test(`token endpoint ${status} "${text}" stops for good and says why`, async () => {
+    test(`token endpoint ${status} "${text.slice(0, 40)}" stops for good and says why`, async () => {
       const { client, clock, tokens, FakeSocket, ofType } = makeClient();
       tokens.answer({ status, text });
       client.connect();
@@ -146,7 +148,10 @@ describe("tokens", () => {
       const [close] = ofType("close");
       assert.equal(close.reason, "unauthenticated");
       assert.ok(close.message.includes(String(status)));
-      if (text) assert.ok(close.message.includes(text));
+      if (text && !text.startsWith("<")) assert.ok(close.message.includes(text));
+      if (text.startsWith("<")) {
+        assert.equal(close.message, "Token endpoint answered 403: CSRF verification failed");
+      }
       await clock.advance(3600000);
       assert.equal(tokens.calls.length, 1);
       assert.equal(FakeSocket.instances.length, 0);
@@ -250,6 +255,20 @@ describe("refusals", () => {
     assert.equal(ofType("reconnecting").length, 2);
     assert.ok(ofType("close")[0].message.includes("offline"));
     assert.equal(clock.timers.size, 0);
+  });
+
+  test("a URL the WebSocket constructor rejects stops the client and says why", async () => {
+    const { client, ofType } = makeClient({
+      WebSocket: class {
+        constructor() {
+          throw new SyntaxError("The URL's scheme must be either 'ws' or 'wss'.");
+        }
+      },
+    });
+    client.connect();
+    await flush();
+    assert.equal(client.closeReason, "gave-up");
+    assert.ok(ofType("close")[0].message.includes("scheme"));
   });
 
   test("a handshake with no answer times out and is retried", async () => {

@@ -114,12 +114,17 @@ function defaultCookieReader(name) {
   return readCookie(globalThis.document ? globalThis.document.cookie : "", name);
 }
 
-async function responseText(response) {
+// What the token view said, short: its plain-text reason ("Authentication required",
+// "Rate limit exceeded"), or the gist of an HTML error page such as Django's CSRF page.
+async function responseReason(response) {
+  let text;
   try {
-    return (await response.text()).trim().slice(0, 200);
+    text = (await response.text()).trim();
   } catch {
     return "";
   }
+  if (!text.startsWith("<")) return text.slice(0, 200);
+  return /csrf/i.test(text) ? "CSRF verification failed" : "";
 }
 
 /**
@@ -223,12 +228,24 @@ export class ApiGatewayWebSocket extends EventTarget {
       token = await this._fetchToken();
     } catch (error) {
       if (generation !== this._generation) return;
-      if (error.kind === "auth") this._finish("unauthenticated", error.message);
-      else this._retry(error.kind === "rate-limited" ? "rate-limited" : "token-unavailable", error.message);
+      if (error.kind === "auth") {
+        this._finish("unauthenticated", error.message);
+      } else {
+        const reason = error.kind === "rate-limited" ? "rate-limited" : "token-unavailable";
+        this._retry(reason, error.message);
+      }
       return;
     }
     if (generation !== this._generation) return;
-    this._watch(this._openSocket(token), generation, {
+    let ws;
+    try {
+      ws = this._openSocket(token);
+    } catch (error) {
+      // The WebSocket constructor throws only for a URL no retry can fix.
+      this._finish("gave-up", `Cannot open a WebSocket: ${error.message || error}`);
+      return;
+    }
+    this._watch(ws, generation, {
       timeout: () => this._retry("timeout", `No answer within ${this.options.connectTimeoutMs} ms`),
       opened: (ws) => {
         this._ws = ws;
@@ -305,7 +322,7 @@ export class ApiGatewayWebSocket extends EventTarget {
       throw new TokenError("unavailable", `Token request failed: ${error.message || error}`);
     }
     if (response.status === 401 || response.status === 403 || response.status === 429) {
-      const text = await responseText(response);
+      const text = await responseReason(response);
       const limited = response.status === 429 || /rate limit/i.test(text);
       throw new TokenError(
         limited ? "rate-limited" : "auth",
@@ -459,7 +476,12 @@ export class ApiGatewayWebSocket extends EventTarget {
       return;
     }
     if (generation !== this._generation) return;
-    this._pending = this._openSocket(token);
+    try {
+      this._pending = this._openSocket(token);
+    } catch {
+      retryLater();
+      return;
+    }
     this._watch(this._pending, generation, {
       timeout: retryLater,
       refused: retryLater,
