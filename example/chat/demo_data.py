@@ -12,6 +12,7 @@ ROOMS = [
     ("random", "Random", "Anything goes."),
     ("staff", "Staff room", "Members of the staff room group only."),
 ]
+#: The room only members of the staff room group may join; the others admit everyone.
 PROTECTED_ROOM = "staff"
 
 #: What the local gateway sends as X-Amzn-Apigateway-Api-Id, and its stage.

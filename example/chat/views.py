@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest
 from django.views.generic import DetailView, ListView
 
-from django_aws_api_gateway_websockets.models import ChannelPermission
-
 from .models import Room
+from .websocket import ChatWebSocketView
 
 
-def may_join(room: Room, user: Any) -> bool:
+def may_join(request: HttpRequest, room: Room) -> bool:
     """What the WebSocket view will decide on connect, shown in advance on the room list."""
-    rule = ChannelPermission.for_channel(room.slug)
-    return rule is None or rule.allows(user)
+    return ChatWebSocketView().can_join_channel(request, room.slug)
 
 
 class RoomListView(LoginRequiredMixin, ListView):
@@ -24,7 +23,7 @@ class RoomListView(LoginRequiredMixin, ListView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["rooms"] = [(room, may_join(room, self.request.user)) for room in self.object_list]
+        context["rooms"] = [(room, may_join(self.request, room)) for room in self.object_list]
         return context
 
 

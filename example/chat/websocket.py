@@ -48,8 +48,13 @@ def announce_presence(channel: str) -> None:
 
 
 class ChatWebSocketView(WebSocketView):
-    """Rooms are channels: the browser picks one with ``?channel=`` when it connects, and
-    a ``ChannelPermission`` row (see ``setup_demo``) keeps the staff room to its members."""
+    """Rooms are channels: the browser picks one with ``?channel=`` when it connects.
+    Every room has a ``ChannelPermission`` row (see ``setup_demo``); the staff room's
+    admits only its members, and channels without a row are refused."""
+
+    ALLOW_UNLISTED_CHANNELS = False
+    #: The methods browsers may call, listed rather than inferred.
+    ALLOWED_HANDLERS = frozenset({"default", "heartbeat", "join", "chat"})
 
     def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         """Messages for no handler of ours are ignored."""

@@ -138,7 +138,10 @@ def test_page_reconnects_with_a_fresh_token_after_the_gateway_drops_it(
 def test_user_without_permission_is_refused_the_protected_room(demo: Demo, open_page: Any) -> None:
     from playwright.sync_api import expect
 
-    bob = open_page("bob", "/rooms/staff/")
+    bob = open_page("bob", "/")
+    expect(bob.locator("li", has_text="Staff room")).to_contain_text("members only")
+    expect(bob.locator("li", has_text="Lobby")).not_to_contain_text("members only")
+    bob.goto(f"{demo.url}/rooms/staff/")
     notice = bob.get_by_test_id("notice")
     expect(notice).to_be_visible(timeout=WAIT_MS)
     expect(notice).to_contain_text("You may not join this room", timeout=WAIT_MS)

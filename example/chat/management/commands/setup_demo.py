@@ -36,6 +36,10 @@ class Command(BaseCommand):
             Room.objects.get_or_create(
                 slug=slug, defaults={"title": title, "description": description}
             )
+            if slug != PROTECTED_ROOM:
+                ChannelPermission.objects.get_or_create(
+                    channel_name=slug, defaults={"access": ChannelPermission.Access.ALLOW_ALL}
+                )
         permission = Permission.objects.get(
             content_type__app_label="chat", codename="join_staff_room"
         )
