@@ -12,7 +12,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,28 +95,28 @@ def read_event(
     )
     if client_ip is None:
         raise EventError(400, "Invalid request headers", "headers")
-    common = {
-        "route": route,
-        "connection_id": connection_id,
-        "api_id": headers.get("X-Amzn-Apigateway-Api-Id", ""),
-        "client_ip": client_ip,
-        "user_agent": headers.get("User-Agent", ""),
-    }
+    event = Event(
+        route=route,
+        connection_id=connection_id,
+        api_id=headers.get("X-Amzn-Apigateway-Api-Id", ""),
+        client_ip=client_ip,
+        user_agent=headers.get("User-Agent", ""),
+    )
     if route == CONNECT:
         channel = query.get("channel", "")
         if channel and not is_valid_channel_name(
             channel, rules.channel_pattern, rules.max_channel_length
         ):
             raise EventError(400, "Invalid channel", "channel")
-        return Event(
-            **common,
+        return replace(
+            event,
             channel=channel,
             ws_token=query.get("ws_token", ""),
             origin=headers.get("Origin") or None,
         )
     if route == DISCONNECT:
-        return Event(**common)
-    return Event(**common, body=parse_body(body, rules.max_body_size))
+        return event
+    return replace(event, body=parse_body(body, rules.max_body_size))
 
 
 def is_valid_connection_id(value: str) -> bool:

@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from ._sql import table_and_columns
 from .models import ConnectionRateLimit, RateLimitCounter
 
 #: Counters older than this are deleted by the cleanup command whatever its age option.
@@ -52,12 +53,8 @@ def hit(keys: list[str], window_seconds: int) -> Hit:
     IP) cannot deadlock each other.
     """
     start = window_start(timezone.now(), window_seconds)
-    meta = RateLimitCounter._meta
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    key, window, count = (
-        quote(meta.get_field(name).column) for name in ("key", "window_start", "count")
-    )
+    table, column = table_and_columns(RateLimitCounter)
+    key, window, count = column["key"], column["window_start"], column["count"]
     rows = ", ".join(["(%s, %s, 1)"] * len(keys))
     sql = (
         # Identifiers come from the model's metadata; values are parameters.

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from ._sql import table_and_columns
 from .models import ApiGateway, WebSocketSession
 
 #: Fields returned by :func:`close_session`; none needs a type conversion.
@@ -52,19 +53,18 @@ def open_session(
         created_on=now,
         updated_on=now,
     )
-    meta = WebSocketSession._meta
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    table, column = table_and_columns(WebSocketSession)
+    fields = [field for field in WebSocketSession._meta.concrete_fields if not field.primary_key]
     values = [
         field.get_db_prep_save(getattr(session, field.attname), connection) for field in fields
     ]
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"INSERT INTO {table} "  # noqa: S608
+        f"({', '.join(column[field.name] for field in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({quote(meta.get_field('connection_id').column)}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"ON CONFLICT ({column['connection_id']}) DO NOTHING "
+        f"RETURNING {column['id']}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -95,13 +95,11 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
     The returned row has the fields of :data:`_RETURNED_FIELDS` loaded; reading any
     other field costs a query.
     """
-    meta = WebSocketSession._meta
-    quote = connection.ops.quote_name
-    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    table, column = table_and_columns(WebSocketSession)
     on_gateway = "IS NULL" if gateway is None else "= %s"
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
-        f"UPDATE {quote(meta.db_table)} SET {column['connected']} = %s, "  # noqa: S608
+        f"UPDATE {table} SET {column['connected']} = %s, "  # noqa: S608
         f"{column['updated_on']} = %s "
         f"WHERE {column['connection_id']} = %s AND {column['api_gateway']} {on_gateway} "
         f"RETURNING {', '.join(column[name] for name in _RETURNED_FIELDS)}"
@@ -118,13 +116,12 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
         row = cursor.fetchone()
     if row is None:
         return None
-    values = {
-        meta.get_field(name).attname: value
-        for name, value in zip(_RETURNED_FIELDS, row, strict=True)
-    }
+    concrete = WebSocketSession._meta.concrete_fields
+    attname = {field.name: field.attname for field in concrete}
+    values = {attname[name]: value for name, value in zip(_RETURNED_FIELDS, row, strict=True)}
     values["connected"] = False
     # from_db expects the values in the model's field order.
-    loaded = [field.attname for field in meta.concrete_fields if field.attname in values]
+    loaded = [field.attname for field in concrete if field.attname in values]
     session = WebSocketSession.from_db(connection.alias, loaded, [values[name] for name in loaded])
     if gateway is not None:
         session.api_gateway = gateway

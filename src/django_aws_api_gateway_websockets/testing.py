@@ -19,7 +19,7 @@ import base64
 import json
 import os
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from .localgateway.connections import new_connection_id
@@ -134,9 +134,10 @@ class ApiGatewayRequests:
         # client omits it for an empty body.
         headers = _apply({**headers, "Content-Length": str(len(body))}, changes)
         url = f"{self.path}{route}" + (f"?{query}" if query else "")
-        return self.client.generic(
+        response = self.client.generic(
             "POST", url, body, content_type="application/json", headers=headers
         )
+        return cast("HttpResponse", response)
 
     def connect(
         self,

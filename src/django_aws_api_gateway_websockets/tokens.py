@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from ._sql import table_and_columns
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes
 from .models import WebSocketToken
 
@@ -67,12 +68,10 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
         return None
     hashes = session_key_hashes(session_key)
     cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
-    meta = WebSocketToken._meta
-    quote = connection.ops.quote_name
-    column = {f.name: quote(f.column) for f in meta.concrete_fields}
+    table, column = table_and_columns(WebSocketToken)
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
-        f"UPDATE {quote(meta.db_table)} SET {column['used']} = %s "  # noqa: S608
+        f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
         f"WHERE {column['token']} = %s AND {column['used']} = %s "
         f"AND {column['created_at']} >= %s "
         f"AND {column['session_key']} IN ({', '.join(['%s'] * len(hashes))}) "

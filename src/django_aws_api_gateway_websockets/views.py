@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -139,8 +139,12 @@ class WebSocketView(View):
     model = None
     body: dict[str, Any] = {}
     aws_api_gateway_id: str | None = None
-    api_gateway: ApiGateway | bool | None = None
-    websocket_session: WebSocketSession | bool | None = None
+    # The gateway row and the connection's session once dispatch found them; ``None``
+    # when there is none, ``False`` on an instance before dispatch (as in the original).
+    api_gateway: Any = None
+    websocket_session: Any = None
+    #: The validated request, set by dispatch.
+    event: Event
     required_headers = [
         "Host",
         "X-Forwarded-For",
@@ -171,7 +175,6 @@ class WebSocketView(View):
         if not self.RATE_LIMIT_WINDOW_MINUTES:
             self.RATE_LIMIT_WINDOW_MINUTES = get_setting("rate_limit_window_minutes")
         self.allowed_handlers = self._handler_whitelist()
-        self.event: Event | None = None
         super().__init__(**kwargs)
 
     # -- the request path ----------------------------------------------------------
@@ -292,12 +295,13 @@ class WebSocketView(View):
             undo.append(lambda: restore_token(event.ws_token))
             user_id, auth_hash = consumed.user_id, consumed.auth_hash
             # Loaded only if a permission check needs it.
-            request.user = SimpleLazyObject(lambda: _user_by_id(user_id))
+            request.user = cast(Any, SimpleLazyObject(lambda: _user_by_id(user_id)))
         else:
             user = getattr(request, "user", None)
-            authenticated = user is not None and user.is_authenticated
-            user_id = user.pk if authenticated else None
-            auth_hash = hash_user_auth(user) if authenticated else ""
+            if user is not None and user.is_authenticated:
+                user_id, auth_hash = user.pk, hash_user_auth(user)
+            else:
+                user_id, auth_hash = None, ""
         if self.RATE_LIMIT_ENABLED:
             counted = count_connection(event.client_ip, user_id, self.RATE_LIMIT_WINDOW_MINUTES)
             undo.append(lambda: release(counted))
@@ -437,7 +441,7 @@ class WebSocketView(View):
     # -- helpers -------------------------------------------------------------------
 
     def _debug(self, message: str) -> None:
-        if self.debug:
+        if self.debug and self.debug_log is not None:
             self.debug_log.append(escape(str(message))[:500])
 
     def _event_rules(self) -> EventRules:
@@ -570,7 +574,7 @@ class WebSocketTokenView(View):
             return HttpResponseForbidden("Rate limit exceeded")
         if not request.session.session_key:
             request.session.create()
-        token = issue_token(user, request.session.session_key)
+        token = issue_token(user, str(request.session.session_key))
         response = JsonResponse(
             {"token": token.token, "expires_in": get_setting("token_expiry_seconds")}
         )
