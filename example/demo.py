@@ -4,8 +4,11 @@ Migrates the SQLite database, creates the demo users, then serves Django and the
 API Gateway together until Ctrl-C, when it closes every WebSocket (Django hears each
 ``$disconnect``) and stops both. The two talk only over HTTP, as on AWS.
 
-``--port 0 --gateway-port 0`` binds free ports; the first line printed is then
-``Demo running at <url>``, which is how the browser tests find it.
+``--port 0 --gateway-port 0`` binds free ports; the line ``Demo running at <url>`` says
+which, and is how the browser tests find it. ``--idle-timeout`` and ``--max-duration``
+shorten API Gateway's limits, to watch the client's heartbeats and renewals (the room
+page takes client options from its query string, e.g.
+``/rooms/lobby/?heartbeatIntervalMs=2000&rotateAfterMs=5000``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--database", default=str(EXAMPLE_DIR / "db.sqlite3"), help="The SQLite file."
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        help="Seconds without a message before the gateway closes a connection (AWS: 600).",
+    )
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=7200.0,
+        help="Seconds a connection may live (AWS: 7200).",
     )
     return parser.parse_args(argv)
 
@@ -71,12 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     from chat.demo_data import API_ID, PASSWORD, STAGE, USERS
 
     from django_aws_api_gateway_websockets.localgateway.cli import configure_logging
-    from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig
+    from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig, Limits
     from django_aws_api_gateway_websockets.localgateway.server import LocalGateway
 
     secret = os.environ.setdefault("DEMO_GATEWAY_SECRET", os.urandom(24).hex())
     config = GatewayConfig(
-        target_base_url=f"{site_url}/ws/", api_id=API_ID, stage=STAGE, gateway_secret=secret
+        target_base_url=f"{site_url}/ws/",
+        api_id=API_ID,
+        stage=STAGE,
+        gateway_secret=secret,
+        limits=Limits(idle_timeout=args.idle_timeout, max_duration=args.max_duration),
     )
     gateway = GatewayThread(LocalGateway(config, args.host, args.gateway_port))
     configure_logging(quiet=False)

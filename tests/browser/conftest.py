@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 STARTUP_SECONDS = 60
+PASSWORD = "demo1234"
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Demo:
             raise
 
 
-def start_demo(tmp_path: Path) -> Demo:
+def start_demo(tmp_path: Path, *options: str) -> Demo:
     """Start ``example/demo.py`` on free ports and wait until it prints its address."""
     database = tmp_path / "demo.sqlite3"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -91,6 +93,7 @@ def start_demo(tmp_path: Path) -> Demo:
             "0",
             "--database",
             str(database),
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -128,6 +131,32 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     yield running
     status = running.stop()
     assert status == 0, "\n".join(running.output)
+
+
+def log_in(browser: Any, demo: Demo, username: str, path: str, errors: list[str]) -> Any:
+    """A page of ``username`` in their own browser context, at ``path``; JavaScript
+    errors of the page go to ``errors``."""
+    page = browser.new_context().new_page()
+    page.on("pageerror", lambda error: errors.append(f"{username}: {error}"))
+    page.goto(f"{demo.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{demo.url}/")
+    page.goto(f"{demo.url}{path}")
+    return page
+
+
+def record_statuses(page: Any) -> None:
+    """Keep every text the page's connection status shows in ``window.statusTexts``."""
+    page.evaluate(
+        """() => {
+            window.statusTexts = [];
+            const status = document.getElementById("status");
+            new MutationObserver(() => statusTexts.push(status.textContent))
+                .observe(status, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
 
 
 @pytest.fixture(scope="module")

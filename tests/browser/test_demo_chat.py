@@ -10,40 +10,31 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from .conftest import ARTIFACTS, Demo
+from .conftest import ARTIFACTS, Demo, log_in, record_statuses
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "demo1234"
 WAIT_MS = 15_000
 
 
 @pytest.fixture
 def open_page(demo: Demo, browser: Any) -> Iterator[Any]:
-    """Log a user in, in their own browser context; collects the pages' JavaScript errors."""
-    contexts = []
+    """Log a user in, in their own browser context; no page may raise a JavaScript error."""
+    pages: list[Any] = []
     errors: list[str] = []
 
     def open_as(username: str, path: str) -> Any:
-        context = browser.new_context()
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{username}: {error}"))
-        page.goto(f"{demo.url}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{demo.url}/")
-        page.goto(f"{demo.url}{path}")
-        return page
+        pages.append(log_in(browser, demo, username, path, errors))
+        return pages[-1]
 
     yield open_as
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.context.close()
     assert errors == []
 
 
 def expect_connected(page: Any) -> None:
+    """The page's client says it is connected."""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("status")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
@@ -93,14 +84,7 @@ def test_page_reconnects_with_a_fresh_token_after_the_gateway_drops_it(
     bob = open_page("bob", "/rooms/random/")
     for page in (alice, bob):
         expect_connected(page)
-    alice.evaluate(
-        """() => {
-            window.statusTexts = [];
-            const status = document.getElementById("status");
-            new MutationObserver(() => statusTexts.push(status.textContent))
-                .observe(status, {childList: true, characterData: true, subtree: true});
-        }"""
-    )
+    record_statuses(alice)
     [(connection_id, connected)] = demo.sessions("alice", "random")
     assert connected == 1
     tokens_before = demo.tokens_issued("alice")

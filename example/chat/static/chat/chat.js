@@ -47,7 +47,16 @@ function addLine(className, ...parts) {
   messages.scrollTop = messages.scrollHeight;
 }
 
-const socket = new ApiGatewayWebSocket(readPageConfig());
+// Timing options from the query string, to watch heartbeats and renewals against a
+// gateway started with short limits: ?heartbeatIntervalMs=2000&rotateAfterMs=5000
+const TIMING_OPTIONS = ["heartbeatIntervalMs", "rotateAfterMs", "initialDelayMs", "maxDelayMs"];
+const timing = Object.fromEntries(
+  [...new URLSearchParams(window.location.search)]
+    .filter(([name, value]) => TIMING_OPTIONS.includes(name) && /^\d+$/.test(value))
+    .map(([name, value]) => [name, Number(value)]),
+);
+
+const socket = new ApiGatewayWebSocket({ ...readPageConfig(), ...timing });
 window.chatSocket = socket; // for the curious, in the browser console
 
 socket.addEventListener("open", (event) => {
