@@ -42,6 +42,7 @@ class Demo:
     websocket_url: str = ""
     management_endpoint: str = ""
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     def query(self, sql: str, *params: object) -> list[tuple]:
         """Read the demo's database as it is now (the demo writes it from its threads)."""
@@ -76,6 +77,9 @@ class Demo:
             self.process.kill()
             self.process.wait()
             raise
+        finally:
+            if self.reader is not None:
+                self.reader.join(timeout=10)  # the last lines of output
 
 
 def start_demo(tmp_path: Path, *options: str) -> Demo:
@@ -118,7 +122,8 @@ def start_demo(tmp_path: Path, *options: str) -> Demo:
                 ready.set()
         ready.set()
 
-    threading.Thread(target=read_output, daemon=True).start()
+    demo.reader = threading.Thread(target=read_output, daemon=True)
+    demo.reader.start()
     if not ready.wait(STARTUP_SECONDS) or not demo.url or not demo.management_endpoint:
         demo.stop()
         pytest.fail("the demo did not start:\n" + "\n".join(demo.output))
@@ -161,7 +166,8 @@ def record_statuses(page: Any) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+    sync_playwright = sync_api.sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
