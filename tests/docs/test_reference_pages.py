@@ -127,3 +127,22 @@ def test_view_attribute_defaults_are_the_code_defaults() -> None:
         if default.startswith("``"):
             value = ast.literal_eval(default.strip("`"))
             assert getattr(WebSocketView, name) == value, name
+
+
+ANSWER = re.compile(r'(?:HttpResponse\w*|EventError)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"')
+#: Bodies of deprecated methods the package never calls itself.
+NEVER_SENT = {"Invalid request format: missing "}
+
+
+def test_every_answer_of_the_views_is_documented() -> None:
+    package = DOCS.parent / "src" / "django_aws_api_gateway_websockets"
+    sources = [package / "views.py", package / "events.py"]
+    answers = set()
+    for path in sources:
+        for match in ANSWER.finditer(path.read_text(encoding="utf-8")):
+            body = match["body"].split("{")[0] if match["f"] else match["body"]
+            answers.add(body)
+    assert len(answers) >= 20
+    documented = [b.split("<")[0] for b in _documented_bodies()]
+    missing = answers - NEVER_SENT - set(documented)
+    assert not missing, f"answers missing from troubleshooting.rst: {sorted(missing)}"
