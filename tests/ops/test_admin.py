@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from django_aws_api_gateway_websockets.admin import rules_summary
 from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
     ChannelPermission,
     ChannelPermissionRule,
     WebSocketSession,
@@ -224,3 +225,39 @@ def test_rules_summary() -> None:
     assert rules_summary([["a.x", "a.y"], ["b.z"]]) == "(a.x AND a.y) OR (b.z)"
     assert rules_summary([[], ["b.z"]]) == "(b.z)"
     assert rules_summary([]) == ""
+
+
+def test_gateway_added_with_an_inline_route(admin_client: Client, db: None) -> None:
+    response = admin_client.post(
+        url("apigateway", "add"),
+        {
+            "api_name": "from-admin",
+            "api_description": "",
+            "default_channel_name": "",
+            "domain_name": "",
+            "target_base_endpoint": "https://www.example.com/ws/",
+            "certificate_arn": "",
+            "hosted_zone_id": "",
+            "api_key_selection_expression": "$request.header.x-api-key",
+            "route_selection_expression": "$request.body.action",
+            "route_key": "$default",
+            "stage_name": "production",
+            "stage_description": "",
+            "tags": "{}",
+            "api_id": "",
+            "api_endpoint": "",
+            "api_gateway_domain_name": "",
+            "api_mapping_id": "",
+            "provisioning_status": "pending",
+            "additional_routes-TOTAL_FORMS": "1",
+            "additional_routes-INITIAL_FORMS": "0",
+            "additional_routes-MIN_NUM_FORMS": "0",
+            "additional_routes-MAX_NUM_FORMS": "1000",
+            "additional_routes-0-name": "Chat",
+            "additional_routes-0-route_key": "chat",
+            "additional_routes-0-integration_url": "https://www.example.com/ws/chat",
+        },
+    )
+    assert response.status_code == 302, response.context["errors"]
+    gateway = ApiGateway.objects.get(api_name="from-admin")
+    assert list(gateway.additional_routes.values_list("route_key", flat=True)) == ["chat"]
