@@ -68,5 +68,11 @@ run ours "$DB_SWITCHED" -m django makemigrations --check --dry-run "$APP" \
 say "rows written by the original, read through this package"
 run ours "$DB_SWITCHED" check_rows.py "$WORK/written.json"
 
+say "this package: the scheduled cleanup commands on the switched database"
+run ours "$DB_SWITCHED" -m django clearWebSocketSessions | tee "$WORK/clear.txt"
+grep -q "^Deleted 1 disconnected sessions" "$WORK/clear.txt" \
+  || fail "clearWebSocketSessions did not delete the one disconnected session"
+run ours "$DB_SWITCHED" -m django cleanupWebSocketTokens --token-age=300 --rate-limit-age=7
+
 for db in "$DB_SWITCHED" "$DB_FRESH"; do dropdb --if-exists "$db"; done
 say "switch from 4.1.0: OK"
