@@ -120,6 +120,13 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             yield f"WEBSOCKETS['{name}'] must be a number above 0, not {_shown(value)}."
+    if "websocket_url" in config:
+        value = config["websocket_url"]
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("ws", "wss") or not parts.netloc:
+            yield (
+                f"WEBSOCKETS['websocket_url'] must be a ws:// or wss:// URL, not {_shown(value)}."
+            )
     if "allowed_integration_hosts" in config:
         value = config["allowed_integration_hosts"]
         hosts = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -288,6 +295,22 @@ def check_management_endpoint_deploy(app_configs: Any = None, **kwargs: Any) -> 
             "gateway over plain HTTP, not to API Gateway.",
             hint="Remove management_endpoint_url in production.",
             id=_id("W007"),
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_websocket_url_deploy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W009: browsers refuse ws:// from an https page, and it is unencrypted."""
+    url = conf.get_websocket_url()
+    if url is None or not url.startswith("ws://"):
+        return []
+    return [
+        CheckWarning(
+            f"WEBSOCKETS['websocket_url'] is {url!r}: an unencrypted address, which "
+            "browsers refuse to open from https pages.",
+            hint="Use the wss:// address of your API or its custom domain.",
+            id=_id("W009"),
         )
     ]
 

@@ -91,6 +91,9 @@ def test_unset_websockets_is_fine(settings: Any) -> None:
         ("allowed_integration_hosts", ["example.com", "bad host"]),
         ("allowed_integration_hosts", "example.com:8000"),
         ("allowed_integration_hosts", []),
+        ("websocket_url", "https://ws.example.com"),
+        ("websocket_url", "wss://"),
+        ("websocket_url", 1),
     ],
 )
 def test_e002_bad_values(settings: Any, key: str, value: Any) -> None:
@@ -111,6 +114,8 @@ def test_e002_bad_values(settings: Any, key: str, value: Any) -> None:
         ("push_changes_to_aws", False),
         ("allowed_integration_hosts", "www.example.com"),
         ("allowed_integration_hosts", ["*.example.com", "API.example.org", "localhost"]),
+        ("websocket_url", "wss://ws.example.com"),
+        ("websocket_url", "ws://127.0.0.1:8001/local"),
     ],
 )
 def test_e002_good_values(settings: Any, key: str, value: Any) -> None:
@@ -209,3 +214,12 @@ def test_w007_plain_http_endpoint_in_deploy(settings: Any) -> None:
     assert checks.check_management_endpoint_deploy() == []
     settings.WEBSOCKETS = {}
     assert checks.check_management_endpoint_deploy() == []
+
+
+def test_w009_plain_ws_url_in_deploy(settings: Any) -> None:
+    settings.WEBSOCKETS = {"websocket_url": "ws://127.0.0.1:8001/local"}
+    assert ids(checks.check_websocket_url_deploy()) == ["W009"]
+    settings.WEBSOCKETS = {"websocket_url": "wss://ws.example.com"}
+    assert checks.check_websocket_url_deploy() == []
+    settings.WEBSOCKETS = {}
+    assert checks.check_websocket_url_deploy() == []
