@@ -8,7 +8,7 @@ import pytest
 from django.core.checks import Error
 from django.core.checks import Warning as CheckWarning
 
-from django_aws_api_gateway_websockets import checks
+from django_aws_api_gateway_websockets import checks, conf
 
 GOOD_SECRET = "A" * 32
 BAD_SECRET = "short-secret-value"
@@ -223,3 +223,19 @@ def test_w009_plain_ws_url_in_deploy(settings: Any) -> None:
     assert checks.check_websocket_url_deploy() == []
     settings.WEBSOCKETS = {}
     assert checks.check_websocket_url_deploy() == []
+
+
+SETTINGS_CHECKS = (
+    checks.check_gateway_secret,
+    checks.check_settings_values,
+    checks.check_allowed_origins,
+    checks.check_management_endpoint,
+)
+
+
+@pytest.mark.parametrize("key", sorted(conf.KNOWN_KEYS))
+def test_every_known_key_is_checked(settings: Any, key: str) -> None:
+    """A setting added to conf.py needs a check of its value here too."""
+    settings.WEBSOCKETS = {key: object()}
+    errors = [m for check in SETTINGS_CHECKS for m in check() if isinstance(m, Error)]
+    assert errors, f"no system check reports a bad value of WEBSOCKETS[{key!r}]"
