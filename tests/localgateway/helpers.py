@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -113,24 +112,3 @@ def management_client(endpoint: str) -> Any:
         endpoint_url=endpoint,
         config=Config(retries={"total_max_attempts": 1}),
     )
-
-
-class GatewayThread:
-    """The gateway on its own loop in a thread, for synchronous tests next to a live
-    Django server (``with GatewayThread(config) as gateway:``)."""
-
-    def __init__(self, config: GatewayConfig) -> None:
-        self.gateway = LocalGateway(config, port=0)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-
-    def __enter__(self) -> LocalGateway:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.gateway.start(), self._loop).result(10)
-        return self.gateway
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.gateway.stop(), self._loop).result(15)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()

@@ -19,14 +19,13 @@ from django.test import Client, override_settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from django_aws_api_gateway_websockets.localgateway import GatewayThread, LocalGateway
 from django_aws_api_gateway_websockets.localgateway.cli import build_config, gateway_row_settings
-from django_aws_api_gateway_websockets.localgateway.server import LocalGateway
 from django_aws_api_gateway_websockets.models import (
     ApiGateway,
     ApiGatewayAdditionalRoute,
     WebSocketSession,
 )
-from tests.localgateway.helpers import GatewayThread
 from tests.localgateway.test_command import parse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -50,7 +49,7 @@ def stack(live_server: Any, path: str, **overrides: Any) -> Iterator[LocalGatewa
     )
     options = parse("--api-gateway", str(row.pk), "--route-response", "$default")
     config = replace(build_config(options, gateway_row_settings(row.pk)), **overrides)
-    with GatewayThread(config) as gateway:
+    with GatewayThread(LocalGateway(config, port=0)) as gateway:
         endpoint = f"http://127.0.0.1:{gateway.port}/{{stage}}"
         with override_settings(
             ROOT_URLCONF="tests.localgateway.views",

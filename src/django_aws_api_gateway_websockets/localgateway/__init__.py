@@ -4,7 +4,7 @@ Browsers connect to it as they would to API Gateway; it calls Django over HTTP e
 API Gateway does and serves the Management API (``@connections``) for Django's replies,
 with AWS's limits. It imports nothing from the views: Django is only ever reached over
 HTTP. The decisions live in Sans-I/O modules (``routing``, ``limits``, ``connections``,
-``integration``, ``management``); ``server`` and ``recording`` do the I/O.
+``integration``, ``management``); ``server``, ``thread`` and ``recording`` do the I/O.
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ def __getattr__(name: str) -> Any:
         from .server import LocalGateway
 
         return LocalGateway
+    if name == "GatewayThread":
+        from .thread import GatewayThread
+
+        return GatewayThread
     if name == "RecordingManagementApi":
         from .recording import RecordingManagementApi
 
