@@ -7,8 +7,10 @@ import argparse
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -17,11 +19,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from django_aws_api_gateway_websockets.localgateway.__main__ import main
 from django_aws_api_gateway_websockets.localgateway.cli import (
     add_arguments,
     build_config,
     gateway_row_settings,
 )
+from django_aws_api_gateway_websockets.localgateway.server import logger
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 
 
@@ -149,3 +153,53 @@ def test_python_dash_m_rejects_bad_options():
     )
     assert result.returncode == 2
     assert "Pass --target BASE_URL" in result.stderr
+
+
+def interrupt_once_listening(port: int) -> threading.Thread:
+    """SIGINT to this process as soon as the gateway accepts connections (its signal
+    handlers are installed before it binds)."""
+
+    def wait_then_interrupt() -> None:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                threading.Event().wait(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=wait_then_interrupt, daemon=True)
+    thread.start()
+    return thread
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def restore_logger():
+    """The commands give the gateway's logger a handler on the current stderr."""
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_the_command_serves_until_interrupted(gateway):
+    port = free_port()
+    killer = interrupt_once_listening(port)
+    call_command("runLocalGateway", "--port", str(port))  # the only row configures it
+    killer.join(5)
+    assert not killer.is_alive()
+
+
+@pytest.mark.usefixtures("restore_logger")
+def test_the_module_entry_point_reads_a_row(gateway):
+    port = free_port()
+    killer = interrupt_once_listening(port)
+    assert main(["--api-gateway", str(gateway.pk), "--port", str(port), "--quiet"]) == 0
+    killer.join(5)
+    assert not killer.is_alive()

@@ -163,13 +163,13 @@ def run(config: GatewayConfig, host: str, port: int) -> None:
     """Serve until SIGINT or SIGTERM, then close every connection and stop."""
 
     async def main() -> None:
-        gateway = LocalGateway(config, host, port)
-        await gateway.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        gateway = LocalGateway(config, host, port)
+        await gateway.start()
         try:
             await stop.wait()
         finally:
