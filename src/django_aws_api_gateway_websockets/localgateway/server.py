@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from . import httpio
@@ -39,6 +40,8 @@ logger = logging.getLogger("django_aws_api_gateway_websockets.localgateway")
 #: websockets' own per-connection messages ("connection open") would drown the event log.
 protocol_logger = logging.getLogger("django_aws_api_gateway_websockets.localgateway.protocol")
 protocol_logger.setLevel(logging.WARNING)
+
+_DATA = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 
 #: Seconds a client gets to answer the gateway's close frame before the socket is cut.
 CLOSE_GRACE = 5.0
@@ -264,10 +267,10 @@ class LocalGateway:
         sink = WebSocketSink(protocol, writer, limits.frame_bytes)
         protocol.receive_data(request.raw_head)
         events = protocol.events_received()
-        if not events:  # websockets could not parse the handshake and answered already
+        handshake = events[0] if events else None
+        if not isinstance(handshake, Request):  # websockets could not parse it and answered
             sink.flush()
             return
-        handshake = events[0]
         accept = protocol.accept(handshake)
         if accept.status_code != 101:
             protocol.send_response(accept)
@@ -342,9 +345,9 @@ class LocalGateway:
                     break
                 protocol.receive_data(data)
                 for frame in protocol.events_received():
-                    if frame.opcode not in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                    if not isinstance(frame, Frame) or frame.opcode not in _DATA:
                         continue
-                    parts.append(frame.data)
+                    parts.append(bytes(frame.data))
                     if frame.fin:
                         body, parts = b"".join(parts), []
                         connection.touch(self.clock())
