@@ -22,8 +22,16 @@ class Post:
     at: float
     connection_id: str
     raw_path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
+    #: The client's address and port: one per HTTP connection.
+    peer: tuple[str, int] = ("", 0)
+    #: What the double did: a status, "timeout" (delivered, answered late) or "reset".
+    action: Action = 200
+
+    @property
+    def delivered(self) -> bool:
+        return self.action == "timeout" or (isinstance(self.action, int) and self.action < 300)
 
 
 @dataclass
@@ -37,6 +45,8 @@ class ManagementApiDouble:
     #: The next this-many posts, whoever they are for, are answered 429.
     throttle_next: int = 0
     posts: list[Post] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def start(self) -> ManagementApiDouble:
         ready = threading.Event()
@@ -73,34 +83,47 @@ class ManagementApiDouble:
     def posts_for(self, connection_id: str) -> list[Post]:
         return [post for post in self.posts if post.connection_id == connection_id]
 
-    def count_by_connection(self) -> dict[str, int]:
+    def deliveries(self) -> dict[str, int]:
+        """Per connection id, how many posts the double accepted."""
         counts: dict[str, int] = defaultdict(int)
         for post in self.posts:
-            counts[post.connection_id] += 1
+            counts[post.connection_id] += post.delivered
         return counts
 
+    def arrival_times(self) -> list[float]:
+        return sorted(post.at for post in self.posts)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         connection_id = unquote(request.match_info["connection_id"])
-        self.posts.append(
-            Post(time.monotonic(), connection_id, request.raw_path, dict(request.headers), body)
-        )
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        post = Post(time.monotonic(), connection_id, request.raw_path, headers, body)
+        assert request.transport is not None
+        post.peer = request.transport.get_extra_info("peername")
+        self.posts.append(post)
         if self.latency:
             await asyncio.sleep(self.latency)
-        action: Action = 200
         if self.throttle_next > 0:
             self.throttle_next -= 1
-            action = 429
+            post.action = 429
         elif self.plan[connection_id]:
-            action = self.plan[connection_id].popleft()
+            post.action = self.plan[connection_id].popleft()
         elif connection_id in self.gone:
-            action = 410
-        if action == "reset":
+            post.action = 410
+        if post.action == "reset":
             assert request.transport is not None
             request.transport.abort()
             return web.Response(status=200)
-        if action == "timeout":
+        if post.action == "timeout":
             await asyncio.sleep(self.slow_seconds)
-            action = 200
-        assert isinstance(action, int)
-        return web.Response(status=action, headers={"x-amzn-RequestId": f"req-{len(self.posts)}"})
+            return web.Response(status=200)
+        assert isinstance(post.action, int)
+        return web.Response(status=post.action, headers={"x-amzn-RequestId": f"req-{id(post)}"})

@@ -62,13 +62,14 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(0, ceiling)
 
 
+_EPSILON = 1e-9
+
+
 @dataclass
 class TokenBucket:
-    """A pacer: at most ``capacity + rate * t`` posts in any span of ``t`` seconds.
-
-    ``reserve`` hands out the next slot and says how long to wait for it, so callers
-    queue in order instead of polling. ``now`` is any monotonic clock in seconds.
-    """
+    """A pacer's arithmetic: at most ``capacity + rate * t`` posts in any ``t`` seconds,
+    provided each post ``take``s a token at the moment it goes. ``now`` is any
+    monotonic clock in seconds."""
 
     rate: float
     capacity: float
@@ -77,21 +78,32 @@ class TokenBucket:
 
     @classmethod
     def for_rate(cls, rate: float, now: float) -> TokenBucket:
-        capacity = max(1.0, rate / 100)  # a burst of at most 10 ms worth of posts
+        capacity = cls.capacity_for(rate)
         return cls(rate=rate, capacity=capacity, tokens=capacity, updated=now)
+
+    @staticmethod
+    def capacity_for(rate: float) -> float:
+        """A burst of at most 10 ms worth of posts (AWS allows far more)."""
+        return max(1.0, rate / 100)
 
     def set_rate(self, rate: float, now: float) -> None:
         if rate != self.rate:
             self._refill(now)
-            self.rate = rate
-            self.capacity = max(1.0, rate / 100)
+            self.rate, self.capacity = rate, self.capacity_for(rate)
             self.tokens = min(self.tokens, self.capacity)
 
-    def reserve(self, now: float) -> float:
-        """Take one slot; return the seconds to wait before using it (0 if free now)."""
+    def take(self, now: float) -> bool:
+        """Take a token if one is there."""
         self._refill(now)
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+        if self.tokens >= 1 - _EPSILON:  # what rounding leaves of a whole token counts
+            self.tokens -= 1
+            return True
+        return False
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a token is there."""
+        self._refill(now)
+        return max(0.0, (1 - self.tokens) / self.rate)
 
     def _refill(self, now: float) -> None:
         if now > self.updated:

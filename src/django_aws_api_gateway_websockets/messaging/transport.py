@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import os
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,13 +63,48 @@ class SendSettings:
         )
 
 
+class Pacer:
+    """Hands out the token bucket's tokens to posts, first come first served.
+
+    A post takes a token the moment it may go; when none is left it queues, and one
+    dispatcher wakes as tokens come and lets the queue through. Tokens are counted at
+    the time they are handed out, so a late wake-up never lets through more than the
+    bucket allows.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, rate: float) -> None:
+        self._loop = loop
+        self.bucket = TokenBucket.for_rate(rate, loop.time())
+        self._queue: deque[asyncio.Future[None]] = deque()
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    async def permit(self) -> None:
+        if not self._queue and self.bucket.take(self._loop.time()):
+            return
+        waiter = self._loop.create_future()
+        self._queue.append(waiter)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = self._loop.create_task(self._dispatch())
+        await waiter
+
+    async def _dispatch(self) -> None:
+        while self._queue:
+            now = self._loop.time()
+            while self._queue and (self._queue[0].done() or self.bucket.take(now)):
+                waiter = self._queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)
+            if self._queue:
+                await asyncio.sleep(self.bucket.wait_time(self._loop.time()))
+
+
 class Sender:
     """The process's sending loop and what it shares: HTTP pool, slots and pacer."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._session: aiohttp.ClientSession | None = None
-        self._bucket: TokenBucket | None = None
+        self._pacer: Pacer | None = None
         self._slots = asyncio.Semaphore(1)
         self._slot_count = 0
         self._thread = threading.Thread(
@@ -81,10 +117,9 @@ class Sender:
         return Broadcast(self, settings)
 
     def _configure(self, settings: SendSettings) -> None:
-        now = self.loop.time()
-        if self._bucket is None:
-            self._bucket = TokenBucket.for_rate(settings.rate, now)
-        self._bucket.set_rate(settings.rate, now)
+        if self._pacer is None:
+            self._pacer = Pacer(self.loop, settings.rate)
+        self._pacer.bucket.set_rate(settings.rate, self.loop.time())
         limit = conf.get_setting("send_concurrency")
         if limit != self._slot_count:
             self._slots, self._slot_count = asyncio.Semaphore(limit), limit
@@ -117,14 +152,12 @@ class Sender:
         self, target: Target, batch: Batch, settings: SendSettings, timeout: aiohttp.ClientTimeout
     ) -> Delivery:
         """Post to one connection until a verdict other than "retry"."""
-        assert self._bucket is not None
+        assert self._pacer is not None
         attempt, uncertain = 0, False
         while True:
             attempt += 1
             async with self._slots:
-                wait = self._bucket.reserve(self.loop.time())
-                if wait:
-                    await asyncio.sleep(wait)
+                await self._pacer.permit()
                 headers = batch.signer.headers_for(target.url, target.host, batch.body)
                 status, failure, request_id = await self._post(
                     target.url, headers, batch.body, timeout
