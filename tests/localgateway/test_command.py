@@ -83,6 +83,15 @@ def test_the_command_line_wins_over_the_row(gateway):
     assert config.gateway_secret == "x" * 32
 
 
+def test_a_row_without_an_api_id_needs_one_from_the_command_line(gateway):
+    gateway.api_id = ""
+    gateway.save(update_fields=["api_id"])
+    row = gateway_row_settings(gateway.pk)
+    with pytest.raises(ValueError, match="no api_id"):
+        build_config(parse(), row)
+    assert build_config(parse("--api-id", "dev"), row).api_id == "dev"
+
+
 @override_settings(WEBSOCKETS={"gateway_secret": ["first-secret" * 3, "second-secret" * 3]})
 def test_the_first_configured_gateway_secret_is_sent():
     config = build_config(parse("--target", "http://127.0.0.1:8000/ws/"))

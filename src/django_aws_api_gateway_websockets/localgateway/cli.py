@@ -126,6 +126,11 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
     target = options.get("target") or row.get("target_base_url")
     if not target:
         raise ValueError("Pass --target BASE_URL or --api-gateway PK.")
+    if row and not row.get("api_id") and not options.get("api_id"):
+        raise ValueError(
+            "The ApiGateway row has no api_id, so Django would refuse the gateway's calls: "
+            "give the row one (any short name, e.g. 'local') or pass --api-id."
+        )
     limits = Limits(
         frame_bytes=options["frame_bytes"] or None,
         message_bytes=options["message_bytes"] or None,
