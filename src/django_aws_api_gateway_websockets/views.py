@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
@@ -259,7 +260,7 @@ class WebSocketView(View):
             return HttpResponseBadRequest(f"Missing {len(missing)} headers")
         if not self._host_allowed(request):
             return HttpResponseBadRequest("Host is not in AllowedHosts")
-        if not origin_allowed(event.origin, request.headers["Host"], get_allowed_origins()):
+        if not origin_allowed(event.origin, request.headers.get("Host", ""), get_allowed_origins()):
             return HttpResponseBadRequest("Host is not in Origin")
         channel = event.channel or self._default_channel()
         if channel is None:
@@ -488,8 +489,6 @@ class WebSocketView(View):
         return frozenset({DEFAULT, *self.ADDITIONAL_ALLOWED_ROUTES, *self._gateway_route_slugs})
 
     def _host_allowed(self, request: HttpRequest) -> bool:
-        from django.conf import settings
-
         if not settings.ALLOWED_HOSTS:
             return True
         try:
