@@ -33,6 +33,7 @@ __all__ = [
     "get_gateway_secrets",
     "hash_session_key",
     "hash_user_auth",
+    "serialise_message",
 ]
 
 
@@ -61,6 +62,14 @@ def __getattr__(name: str) -> Any:
 
 #: The largest message API Gateway delivers, in bytes of UTF-8 JSON.
 MAX_MESSAGE_SIZE = 128 * 1024
+
+
+def serialise_message(data: Any) -> str:
+    """The JSON text of ``data``; ``ValueError`` when over ``MAX_MESSAGE_SIZE`` bytes."""
+    from .messaging.payload import serialise_message
+
+    return serialise_message(data)
+
 
 CHANNEL_NAME_REGEX = r"^[a-zA-Z0-9_-]+$"
 

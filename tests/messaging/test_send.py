@@ -18,6 +18,7 @@ from django_aws_api_gateway_websockets.models import (
     MAX_MESSAGE_SIZE,
     ApiGateway,
     WebSocketSession,
+    serialise_message,
 )
 
 from .conftest import assert_signed
@@ -68,6 +69,12 @@ def test_gateway_not_loaded_is_read_with_one_query(
     with django_assert_num_queries(1):
         session.send_message({"n": 1})
     assert len(management_api.posts) == 1
+
+
+def test_serialise_message_is_kept_in_models() -> None:
+    assert serialise_message({"a": "é"}) == '{"a": "\\u00e9"}'
+    with pytest.raises(ValueError, match="at most 131072"):
+        serialise_message("x" * MAX_MESSAGE_SIZE)
 
 
 def test_no_gateway_is_a_value_error(management_api, make_sessions) -> None:
