@@ -13,9 +13,6 @@ version = release
 extensions: list[str] = []
 root_doc = "index"
 exclude_patterns = ["_build"]
-# While pages are being written, a link to a page that does not exist yet is not an error
-# (tests/docs/test_reference_pages.py still reports it). Removed once every page exists.
-suppress_warnings = ["ref.doc"]
 html_theme = "furo"
 html_title = f"{project} {release}"
 pygments_style = "sphinx"
