@@ -174,6 +174,12 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=5, help="Messages per client.")
     parser.add_argument("--connect-rate", type=float, default=450.0, help="Connects per second.")
     parser.add_argument("--route-response", action="store_true")
+    parser.add_argument(
+        "--integration-connections",
+        type=int,
+        default=32,
+        help="Concurrent calls from the gateway to Django (each holds a database connection).",
+    )
     parser.add_argument("--serve-django", nargs=2, type=int, metavar=("PORT", "GATEWAY_PORT"))
     options = parser.parse_args()
     if options.serve_django:
@@ -198,6 +204,8 @@ def main() -> int:
         "--stage",
         "bench",
         "--quiet",
+        "--integration-connections",
+        str(options.integration_connections),
     ]
     if options.route_response:
         gateway_cmd += ["--route-response", "$default"]

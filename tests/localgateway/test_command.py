@@ -73,6 +73,8 @@ def test_the_command_line_wins_over_the_row(gateway):
         "0",
         "--gateway-secret",
         "x" * 32,
+        "--integration-connections",
+        "8",
     )
     config = build_config(options, gateway_row_settings(None))  # the only row
     assert config.stage == "local"
@@ -81,6 +83,7 @@ def test_the_command_line_wins_over_the_row(gateway):
     assert config.drop_disconnect == 1.0
     assert config.limits.idle_timeout is None
     assert config.gateway_secret == "x" * 32
+    assert config.integration_pool_size == 8
 
 
 def test_a_row_without_an_api_id_needs_one_from_the_command_line(gateway):

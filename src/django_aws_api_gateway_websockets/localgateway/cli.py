@@ -74,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.management_rate,
         help="@connections requests per second before 429 (0 turns it off).",
     )
+    parser.add_argument(
+        "--integration-connections",
+        type=int,
+        default=100,
+        help="Most calls to Django in flight at once (each holds a server thread).",
+    )
     parser.add_argument("--quiet", action="store_true", help="Log only warnings.")
 
 
@@ -152,6 +158,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         gateway_secret=secret if secret is not None else _configured_secret(),
         drop_disconnect=options.get("drop_disconnect") or 0.0,
         limits=limits,
+        integration_pool_size=options.get("integration_connections") or 100,
     )
 
 
