@@ -419,3 +419,28 @@ def test_stopping_the_gateway_closes_connections_going_away():
     code, routes = run(scenario())
     assert code == 1001
     assert routes == ["connect", "disconnect"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nX: " + b"a" * 20_000 + b"\r\n\r\n", b"431"),
+        (b"POST /local/@connections/a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", b"411"),
+        (b"POST /local/@connections/a HTTP/1.1\r\nContent-Length: -1\r\n\r\n", b"400"),
+        (b"POST /local/@connections/a HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", b"413"),
+        (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"400"),
+        (b"GET / HTTP/2.0\r\n\r\n", b"400"),
+    ],
+)
+def test_malformed_http_gets_a_clear_4xx_and_the_gateway_keeps_serving(raw, status):
+    async def scenario():
+        async with running() as (gateway, _):
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(raw)
+            answer = await asyncio.wait_for(reader.readline(), 5)
+            writer.close()
+            async with websockets.connect(gateway.url):
+                pass
+            return answer
+
+    assert run(scenario()).split(b" ")[1] == status
