@@ -146,3 +146,18 @@ def test_every_answer_of_the_views_is_documented() -> None:
     documented = [b.split("<")[0] for b in _documented_bodies()]
     missing = answers - NEVER_SENT - set(documented)
     assert not missing, f"answers missing from troubleshooting.rst: {sorted(missing)}"
+
+
+def test_upgrading_page_names_the_real_migrations() -> None:
+    from django.db.migrations.loader import MigrationLoader
+
+    text = (DOCS / "upgrading_from_original.rst").read_text(encoding="utf-8")
+    app = "django_aws_api_gateway_websockets"
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    names = sorted(name for label, name in loader.disk_migrations if label == app)
+    squashed = loader.disk_migrations[(app, names[0])]
+    replaced = [name for _, name in squashed.replaces]
+    assert f"``{replaced[0]}``" in text
+    assert f"``{replaced[-1]}``" in text
+    for name in names[1:]:
+        assert f"``{name[:4]}``" in text, f"{name} is not described"
