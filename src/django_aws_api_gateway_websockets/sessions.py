@@ -79,11 +79,11 @@ def open_session(
 
 def load_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
     """The open session of this connection on this gateway, with its user."""
-    session = (
-        WebSocketSession.objects.select_related("user")
-        .filter(connection_id=connection_id, connected=True, api_gateway=gateway)
-        .first()
-    )
+    # connection_id is unique: a plain LIMIT 1 (first() would add an ORDER BY).
+    found = WebSocketSession.objects.select_related("user").filter(
+        connection_id=connection_id, connected=True, api_gateway=gateway
+    )[:1]
+    session = next(iter(found), None)
     if session is not None and gateway is not None:
         session.api_gateway = gateway
     return session
