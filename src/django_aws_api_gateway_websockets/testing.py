@@ -211,6 +211,22 @@ def _apply(base: dict[str, str], changes: dict[str, str | None] | None) -> dict[
 
 if pytest is not None:
 
+    @pytest.fixture(autouse=True)
+    def _websockets_fresh_caches() -> Iterator[None]:
+        """Start every test with empty gateway and channel-permission caches.
+
+        The views keep those rows in the process for a few seconds; a test's rolled-back
+        database would otherwise leave the previous test's rows visible to the next.
+        """
+        from django.apps import apps
+
+        if apps.ready:
+            from . import channels, gateways
+
+            channels.clear_cache()
+            gateways.clear_cache()
+        yield
+
     @pytest.fixture(scope="session")
     def management_api_server() -> Iterator[RecordingManagementApi]:
         """One recording Management API for the whole test session."""

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth import get_user_model
 
-from django_aws_api_gateway_websockets import channels, gateways
 from django_aws_api_gateway_websockets.models import ApiGateway
 from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
 from tests.testapp.views import CALLS
@@ -16,14 +13,9 @@ API_ID = "coreapi001"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state() -> Iterator[None]:
-    """In-process caches outlive the rolled-back test database; start each test clean."""
-    gateways.clear_cache()
-    channels.clear_cache()
+def _no_calls_yet() -> None:
+    # The package's pytest plugin empties the gateway and channel caches per test.
     CALLS.clear()
-    yield
-    gateways.clear_cache()
-    channels.clear_cache()
 
 
 @pytest.fixture

@@ -128,3 +128,13 @@ def test_get_channel_permission_hook(chat, monkeypatch):
         lambda self, name: ChannelPermission(channel_name=name, access=Access.SUPERUSER_ONLY),
     )
     assert chat.message({"handler": "change_channel", "channel": "any"}).status_code == 403
+
+
+def test_cache_filled_by_one_test(open_ws):
+    ChannelPermission.objects.create(channel_name="cached-room", access=Access.SUPERUSER_ONLY)
+    assert open_ws.connect(channel="cached-room").status_code == 403
+
+
+def test_is_empty_in_the_next_test(open_ws):
+    """The package's pytest plugin clears the caches the previous test filled."""
+    assert open_ws.connect(channel="cached-room").status_code == 200
