@@ -21,6 +21,10 @@ from django.http.request import split_domain_port
 #: Connection ids are API Gateway's base64-like ids; anything else is forged.
 CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
 
+#: Deeper message bodies are refused: no handler needs them, and code that walks a body
+#: recursively (serialisers, loggers) could fail on them.
+MAX_BODY_DEPTH = 32
+
 #: Routes API Gateway always has; other slugs are additional (message) routes.
 CONNECT = "connect"
 DISCONNECT = "disconnect"
@@ -166,7 +170,26 @@ def parse_body(raw: bytes, max_size: int) -> dict[str, Any]:
         raise EventError(400, "Message is not valid JSON", "body") from None
     if not isinstance(value, dict):
         raise EventError(400, "Message must be a JSON object", "body")
+    if nesting_depth(value) > MAX_BODY_DEPTH:
+        raise EventError(400, "Message is nested too deeply", "body")
     return value
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
 
 
 def _reject_constant(name: str) -> Any:

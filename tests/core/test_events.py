@@ -9,6 +9,7 @@ import pytest
 from django_aws_api_gateway_websockets.events import (
     EventError,
     EventRules,
+    nesting_depth,
     origin_allowed,
     parse_body,
     pick_client_ip,
@@ -99,11 +100,26 @@ def test_bad_bodies_are_refused_with_a_clear_4xx(raw, status, message):
     assert (info.value.status, info.value.message) == (status, message)
 
 
-def test_too_deep_body_is_refused():
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_too_deep_body_is_refused(depth):
+    raw = b'{"a": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
     with pytest.raises(EventError) as info:
-        parse_body(b"[" * 100_000 + b"]" * 100_000, 1_000_000)
-    assert info.value.message in {"Message is nested too deeply", "Message must be a JSON object"}
-    assert info.value.status == 400
+        parse_body(raw, 1_000_000)
+    assert (info.value.status, info.value.message) == (400, "Message is nested too deeply")
+
+
+def test_nesting_up_to_the_limit_is_accepted():
+    raw = b'{"a": ' + b"[" * 31 + b"]" * 31 + b"}"
+    assert parse_body(raw, 1_000)["a"] == [
+        [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"), [(1, 0), ({}, 1), ({"a": [1, {"b": []}]}, 4), ([[], [[]]], 3)]
+)
+def test_nesting_depth(value, depth):
+    assert nesting_depth(value) == depth
 
 
 def test_empty_body_is_an_empty_object():
