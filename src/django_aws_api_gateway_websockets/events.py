@@ -182,7 +182,7 @@ def nesting_depth(value: Any) -> int:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            items = item.values()
+            items: Iterable[Any] = item.values()
         elif isinstance(item, list):
             items = item
         else:
