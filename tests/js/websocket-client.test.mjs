@@ -389,6 +389,23 @@ describe("sending", () => {
     assert.equal(FakeSocket.last.closedWith, 1000);
   });
 
+  test("a handshake under way is abandoned by close() and by reconnect()", async () => {
+    const { client, FakeSocket, ofType } = makeClient();
+    client.connect();
+    await flush();
+    const first = FakeSocket.last;
+    client.reconnect();
+    assert.equal(first.closedWith, 1000);
+    await flush();
+    const second = FakeSocket.last;
+    client.close();
+    assert.equal(second.closedWith, 1000);
+    first.accept(); // too late: nothing happens
+    second.accept();
+    assert.equal(client.state, "closed");
+    assert.equal(ofType("open").length, 0);
+  });
+
   test("a token arriving after close() opens nothing", async () => {
     const { client, FakeSocket } = makeClient();
     client.connect();

@@ -150,7 +150,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._generation = 0; // bumped whenever pending async work becomes stale
     this._attempt = 0; // consecutive failures since the last stable connection
     this._ws = null;
-    this._pending = null; // the replacement socket while rotating
+    this._pending = null; // a socket whose handshake is under way
     this._openedAt = 0;
     this._lastSentAt = 0;
     this._openedChannel = null; // the channel of the last successful open
@@ -237,15 +237,14 @@ export class ApiGatewayWebSocket extends EventTarget {
       return;
     }
     if (generation !== this._generation) return;
-    let ws;
     try {
-      ws = this._openSocket(token);
+      this._pending = this._openSocket(token);
     } catch (error) {
       // The WebSocket constructor throws only for a URL no retry can fix.
       this._finish("gave-up", `Cannot open a WebSocket: ${error.message || error}`);
       return;
     }
-    this._watch(ws, generation, {
+    this._watch(this._pending, generation, {
       timeout: () => this._retry("timeout", `No answer within ${this.options.connectTimeoutMs} ms`),
       opened: (ws) => {
         this._ws = ws;
@@ -263,19 +262,20 @@ export class ApiGatewayWebSocket extends EventTarget {
     });
   }
 
-  // Wires a new socket: `opened` when it opens, `refused` when it closes before opening,
-  // `timeout` when it neither opens nor fails in time. A socket that opened and then
-  // closes is a lost connection. Nothing fires once `generation` is stale.
+  // Wires the pending socket: `opened` when it opens, `refused` when it closes before
+  // opening, `timeout` when it neither opens nor fails in time. A socket that opened and
+  // then closes is a lost connection. Nothing fires once `generation` is stale.
   _watch(ws, generation, { opened, refused, timeout }) {
     let wasOpen = false;
     this._timers.connect = this._setTimeout(() => {
       this._timers.connect = null;
-      this._detach(ws);
+      this._discardPending();
       timeout();
     }, this.options.connectTimeoutMs);
     ws.onopen = () => {
       if (generation !== this._generation) return;
       wasOpen = true;
+      this._pending = null;
       this._clear("connect");
       opened(ws);
     };
@@ -286,6 +286,7 @@ export class ApiGatewayWebSocket extends EventTarget {
       if (wasOpen) {
         this._connectionLost(detail);
       } else {
+        this._pending = null;
         this._clear("connect");
         refused(detail);
       }
@@ -487,7 +488,6 @@ export class ApiGatewayWebSocket extends EventTarget {
       refused: retryLater,
       opened: (ws) => {
         const old = this._ws;
-        this._pending = null;
         this._ws = ws;
         this._detach(old, 1000);
         this._opened(true);
