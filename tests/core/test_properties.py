@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from django_aws_api_gateway_websockets.models import (
@@ -48,6 +48,11 @@ bodies = st.one_of(
         },
     ).map(lambda value: json.dumps(value).encode()),
     st.just(b"[" * 5000 + b"]" * 5000),
+    # Well-formed messages, so that handlers run too.
+    st.fixed_dictionaries(
+        {"handler": st.sampled_from(["default", "echo", "change_channel"])},
+        optional={"channel": st.sampled_from(["b", "bad name", ""]), "x": json_values},
+    ).map(lambda value: json.dumps(value).encode()),
 )
 HEADER_NAMES = [
     "Host",
@@ -75,7 +80,7 @@ queries = st.dictionaries(
     max_size=3,
 )
 routes = st.sampled_from(["connect", "disconnect", "default", "custom", "unknown", "x-y_z"])
-methods = st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "DELETE", "OPTIONS", "HEAD"])
+methods = st.sampled_from(["POST"] * 5 + ["GET", "PUT", "DELETE", "OPTIONS", "HEAD"])
 
 
 def snapshot() -> tuple:
@@ -98,7 +103,7 @@ def world(db, django_user_model, settings):
 
 
 @settings(
-    max_examples=300,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -106,9 +111,9 @@ def world(db, django_user_model, settings):
     route=routes,
     method=methods,
     body=bodies,
-    changes=header_changes,
+    changes=st.just({}) | header_changes,
     query=queries,
-    connection_id=st.sampled_from([LIVE_ID, "Unknown1234=", ""]) | header_text,
+    connection_id=st.sampled_from([LIVE_ID, LIVE_ID, "Unknown1234="]) | header_text,
 )
 def test_no_5xx_and_refusals_change_nothing(
     world, route, method, body, changes, query, connection_id
@@ -126,6 +131,8 @@ def test_no_5xx_and_refusals_change_nothing(
         headers.pop(name, None)
         if value is not None:
             headers[name] = value
+    # Every example starts from one open session, whatever the previous one did to it.
+    WebSocketSession.objects.filter(connection_id=LIVE_ID).update(connected=True, channel_name="a")
     before = snapshot()
     response = client.generic(
         method,
@@ -135,6 +142,7 @@ def test_no_5xx_and_refusals_change_nothing(
         headers=headers,
         QUERY_STRING=urlencode(query),
     )
+    event(f"{route if route in ('connect', 'disconnect') else 'message'} {response.status_code}")
     assert response.status_code < 500, (response.status_code, response.content[:200])
     if response.status_code >= 400:
         assert snapshot() == before
