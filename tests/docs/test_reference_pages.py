@@ -161,3 +161,13 @@ def test_upgrading_page_names_the_real_migrations() -> None:
     assert f"``{replaced[-1]}``" in text
     for name in names[1:]:
         assert f"``{name[:4]}``" in text, f"{name} is not described"
+
+
+def test_troubleshooting_states_the_real_limits() -> None:
+    from django_aws_api_gateway_websockets.events import MAX_BODY_DEPTH
+    from django_aws_api_gateway_websockets.views import WebSocketView
+
+    text = " ".join((DOCS / "troubleshooting.rst").read_text(encoding="utf-8").split())
+    assert f"more than {MAX_BODY_DEPTH} levels deep" in text
+    assert WebSocketView.MAX_BODY_SIZE == 128 * 1024
+    assert "``MAX_BODY_SIZE`` (128 KB" in text
