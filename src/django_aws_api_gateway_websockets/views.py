@@ -391,6 +391,10 @@ class WebSocketView(View):
         """Override to refuse a connection: return ``(False, "reason")``."""
         return True, ""
 
+    def _get_client_ip(self, request: HttpRequest) -> str:
+        """The client's address (see ``trusted_proxy_count``), for hooks of subclasses."""
+        return self.event.client_ip
+
     def _add_user_to_request(self, request: HttpRequest) -> bool:
         """Put the session's user on the request; False (and the session closed) when
         that user's login has ended (deactivated, or password changed)."""

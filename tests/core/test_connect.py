@@ -227,3 +227,20 @@ def test_unknown_method_is_405(open_ws):
         headers={**open_ws.integration_headers(), "Content-Length": "0"},
     )
     assert response.status_code == 405
+
+
+def test_hooks_can_read_the_client_ip(client, gateway, monkeypatch):
+    from tests.testapp.views import HookedView
+
+    seen = []
+
+    def hook(self, request, *args, **kwargs):
+        seen.append(self._get_client_ip(request))
+        return True, ""
+
+    monkeypatch.setattr(HookedView, "_additional_connection_checks", hook)
+    ws = ApiGatewayRequests(
+        client, path="/ws-hooked/", api_id=gateway.api_id, client_ip="6.6.6.6, 198.51.100.4"
+    )
+    assert ws.connect().status_code == 200
+    assert seen == ["198.51.100.4"]
