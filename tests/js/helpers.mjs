@@ -136,6 +136,7 @@ export function makeClient(options = {}) {
   const FakeSocket = fakeSocketClass();
   const tokens = fakeTokenEndpoint();
   const events = [];
+  const network = new EventTarget(); // stands for the browser window's "online" events
   const client = new ApiGatewayWebSocket({
     url: "wss://ws.example.com/production",
     tokenUrl: "/api/ws-token/",
@@ -147,6 +148,7 @@ export function makeClient(options = {}) {
     now: () => clock.now,
     random: () => 0.5,
     getCookie: (name) => (name === "csrftoken" ? "csrf-from-cookie" : null),
+    onlineTarget: network,
     autoConnect: false,
     ...options,
   });
@@ -154,7 +156,7 @@ export function makeClient(options = {}) {
     client.addEventListener(type, (event) => events.push({ type, ...event.detail }));
   }
   const ofType = (type) => events.filter((event) => event.type === type);
-  return { client, clock, FakeSocket, tokens, events, ofType };
+  return { client, clock, FakeSocket, tokens, events, ofType, network };
 }
 
 /** Connect and accept the first socket: an open client. */

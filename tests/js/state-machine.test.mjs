@@ -81,6 +81,7 @@ async function run(seed) {
       const sockets = live().filter((s) => s.readyState === 1);
       if (sockets.length) pick(sockets).receive('{"type": "message"}');
     },
+    online: async () => parts.network.dispatchEvent(new Event("online")),
     close: async () => client.close(),
     connect: async () => {
       if (client.state === "closed") cycles += 1;
@@ -103,6 +104,7 @@ async function run(seed) {
     ...Array(2).fill("tokenTrouble"),
     ...Array(5).fill("send"),
     "receive",
+    "online",
     "close",
     "connect",
     "reconnect",

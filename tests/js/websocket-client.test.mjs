@@ -244,6 +244,29 @@ describe("refusals", () => {
     assert.equal(client.state, "open");
   });
 
+  test("back online, a waiting client retries at once", async () => {
+    const { client, clock, tokens, network, FakeSocket } = await openClient({
+      random: () => 0.999,
+    });
+    FakeSocket.last.drop();
+    await clock.runNext();
+    FakeSocket.last.drop(); // the network is down: waiting up to 2 s now
+    assert.equal(client.state, "reconnecting");
+    network.dispatchEvent(new Event("online"));
+    await flush();
+    assert.equal(client.state, "connecting");
+    assert.equal(tokens.calls.length, 3);
+    FakeSocket.last.accept();
+    assert.equal(clock.timers.size, 2, "heartbeat and renewal only: the old retry is gone");
+    network.dispatchEvent(new Event("online")); // while open: nothing to do
+    assert.equal(tokens.calls.length, 3);
+    client.close();
+    network.dispatchEvent(new Event("online")); // closed for good: ignored
+    await flush();
+    assert.equal(tokens.calls.length, 3);
+    assert.equal(client.state, "closed");
+  });
+
   test("maxRetries failures in a row give up", async () => {
     const { client, clock, tokens, ofType } = makeClient({ maxRetries: 2 });
     tokens.answer(new TypeError("offline"), new TypeError("offline"), new TypeError("offline"));

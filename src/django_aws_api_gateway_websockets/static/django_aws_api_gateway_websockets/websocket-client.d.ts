@@ -70,10 +70,13 @@ export interface ApiGatewayWebSocketOptions {
   random?: () => number;
   now?: () => number;
   getCookie?: (name: string) => string | null;
+  /** Where "online" events come from (a device back on the network retries at once). */
+  onlineTarget?: EventTarget | null;
 }
 
 export declare const DEFAULTS: Readonly<Required<Omit<ApiGatewayWebSocketOptions,
-  "url" | "tokenUrl" | "WebSocket" | "fetch" | "setTimeout" | "clearTimeout" | "random" | "now" | "getCookie">>>;
+  "url" | "tokenUrl" | "WebSocket" | "fetch" | "setTimeout" | "clearTimeout" | "random" | "now"
+  | "getCookie" | "onlineTarget">>>;
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 

@@ -147,6 +147,16 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._random = options.random || Math.random;
     this._now = options.now || (() => Date.now());
     this._getCookie = options.getCookie || defaultCookieReader;
+    // The browser's "online" event: a device back on the network retries at once rather
+    // than after the rest of a backoff delay of up to maxDelayMs.
+    const windowTarget = typeof globalThis.addEventListener === "function" ? globalThis : null;
+    this._onlineTarget = "onlineTarget" in options ? options.onlineTarget : windowTarget;
+    this._onOnline = () => {
+      if (this.state === "reconnecting") {
+        this._clear("retry");
+        this._attemptConnect();
+      }
+    };
     this._generation = 0; // bumped whenever pending async work becomes stale
     this._attempt = 0; // consecutive failures since the last stable connection
     this._ws = null;
@@ -167,6 +177,7 @@ export class ApiGatewayWebSocket extends EventTarget {
   /** Open the connection (again). Does nothing while connecting or connected. */
   connect() {
     if (this.state !== "closed") return;
+    this._onlineTarget?.addEventListener("online", this._onOnline);
     this.closeReason = null;
     this._attempt = 0;
     this._openedChannel = null;
@@ -175,6 +186,7 @@ export class ApiGatewayWebSocket extends EventTarget {
 
   /** Drop the current connection, if any, and connect again at once with a fresh token. */
   reconnect() {
+    if (this.state === "closed") this._onlineTarget?.addEventListener("online", this._onOnline);
     this._stop();
     this.closeReason = null;
     this._attempt = 0;
@@ -396,6 +408,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     const dropped = this._queue.length;
     this._queue = [];
     if (wasClosed && this.closeReason) return;
+    this._onlineTarget?.removeEventListener("online", this._onOnline);
     this.closeReason = reason;
     this._setState("closed");
     this.dispatchEvent(new ClientEvent("close", { reason, message, dropped }));
