@@ -195,8 +195,9 @@ class ApiGateway(models.Model):
     # Provisioning (AWS): thin delegations to the ``provisioning`` package.
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> ApiGateway:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> ApiGateway:
+        # ``kwargs``: Django 6.1 passes ``fetch_mode``.
+        instance = super().from_db(db, field_names, values, **kwargs)
         from .provisioning.records import remember
 
         remember(instance)
@@ -302,8 +303,11 @@ class ApiGatewayAdditionalRoute(models.Model):
         )
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> ApiGatewayAdditionalRoute:
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: Any, field_names: Any, values: Any, **kwargs: Any
+    ) -> ApiGatewayAdditionalRoute:
+        # ``kwargs``: Django 6.1 passes ``fetch_mode``.
+        instance = super().from_db(db, field_names, values, **kwargs)
         from .provisioning.records import remember
 
         remember(instance)
