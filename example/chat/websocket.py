@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from django_aws_api_gateway_websockets.messaging.results import BroadcastResult
-from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.models import WebSocketSession, WebSocketSessionQuerySet
 from django_aws_api_gateway_websockets.views import WebSocketView
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_LENGTH = 2000
 
 
-def room_sessions(channel: str) -> Any:
+def room_sessions(channel: str) -> WebSocketSessionQuerySet:
     return WebSocketSession.objects.filter(channel_name=channel, connected=True)
 
 
@@ -49,8 +49,8 @@ def announce_presence(channel: str) -> None:
 
 class ChatWebSocketView(WebSocketView):
     """Rooms are channels: the browser picks one with ``?channel=`` when it connects.
-    Every room has a ``ChannelPermission`` row (see ``setup_demo``); the staff room's
-    admits only its members, and channels without a row are refused."""
+    Every room has a ``ChannelPermission`` row (see ``setup_demo``): the staff room's
+    row admits only members of its group, and channels without a row are refused."""
 
     ALLOW_UNLISTED_CHANNELS = False
     #: The methods browsers may call, listed rather than inferred.
