@@ -145,7 +145,7 @@ class Sender:
             return None, Failure.TIMEOUT, ""
         except aiohttp.ClientConnectorError:
             return None, Failure.CONNECT, ""
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
+        except aiohttp.ClientError:  # a broken connection or an unreadable answer
             return None, Failure.RESET, ""
 
     async def deliver(
