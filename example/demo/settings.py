@@ -97,8 +97,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"short": {"format": "%(asctime)s %(name)s %(message)s", "datefmt": "%H:%M:%S"}},
+    "filters": {"redact_tokens": {"()": "demo.log_filters.RedactTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "short"}},
     "loggers": {
+        # Django's request log (the demo serves with Django's own server).
+        "django.server": {
+            "handlers": ["console"],
+            "filters": ["redact_tokens"],
+            "level": "INFO",
+            "propagate": False,
+        },
         "django_aws_api_gateway_websockets": {"handlers": ["console"], "level": "INFO"},
         "chat": {"handlers": ["console"], "level": "INFO"},
     },

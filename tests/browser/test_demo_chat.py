@@ -118,6 +118,11 @@ def test_page_reconnects_with_a_fresh_token_after_the_gateway_drops_it(
     say(bob, "Welcome back")
     expect(alice.get_by_test_id("messages")).to_contain_text("Welcome back", timeout=WAIT_MS)
 
+    # Django's request log names each connect but not its token.
+    connects = [line for line in demo.output if "django.server" in line and "/ws/connect" in line]
+    assert connects
+    assert all("ws_token=…" in line for line in connects), connects
+
 
 def test_user_without_permission_is_refused_the_protected_room(demo: Demo, open_page: Any) -> None:
     from playwright.sync_api import expect
