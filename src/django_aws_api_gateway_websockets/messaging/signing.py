@@ -20,6 +20,9 @@ from ..aws import _settings_key, get_boto3_session
 #: Signs for a server that is not AWS (the local gateway accepts any credentials).
 LOCAL_CREDENTIALS = ReadOnlyCredentials("LOCALGATEWAYKEY", "local-gateway-secret", None)
 
+#: Every header a request from ``headers_for`` can carry when it is signed.
+_SIGNED = ("Host", "X-Amz-Date", "X-Amz-Security-Token")
+
 _lock = threading.Lock()
 _credentials: dict[tuple[Any, ...], Any] = {}
 
@@ -61,6 +64,8 @@ class ManagementApiSigner(SigV4Auth):
         super().__init__(credentials, "execute-api", region)
         self._payload_of: tuple[Any, str] = (None, "")
         self._key_of: tuple[str, bytes] = ("", b"")
+        self._headers_of: tuple[tuple[str | None, ...], Any] = ((), None)
+        self._derived: dict[str, str] = {}
 
     def payload(self, request: AWSRequest) -> str:
         data = request.data  # not ``request.body``, which prepares the whole request
@@ -69,10 +74,23 @@ class ManagementApiSigner(SigV4Auth):
         return self._payload_of[1]
 
     def headers_to_sign(self, request: AWSRequest) -> Any:
-        headers = request.context.get("headers_to_sign")
-        if headers is None:
-            headers = request.context["headers_to_sign"] = super().headers_to_sign(request)
-        return headers
+        # The requests signed here carry only these headers, so the parsed set, and what
+        # botocore derives from it, changes with the host and once a second.
+        key = tuple(request.headers.get(name) for name in _SIGNED)
+        if key != self._headers_of[0]:
+            self._headers_of = (key, super().headers_to_sign(request))
+            self._derived.clear()
+        return self._headers_of[1]
+
+    def canonical_headers(self, headers_to_sign: Any) -> str:
+        if "canonical" not in self._derived:
+            self._derived["canonical"] = super().canonical_headers(headers_to_sign)
+        return self._derived["canonical"]
+
+    def signed_headers(self, headers_to_sign: Any) -> str:
+        if "signed" not in self._derived:
+            self._derived["signed"] = super().signed_headers(headers_to_sign)
+        return self._derived["signed"]
 
     def canonical_query_string(self, request: AWSRequest) -> str:
         return "" if "?" not in request.url else super().canonical_query_string(request)
@@ -87,7 +105,8 @@ class ManagementApiSigner(SigV4Auth):
         return self._sign(self._key_of[1], string_to_sign, hex=True)
 
     def headers_for(self, url: str, host: str, body: bytes) -> dict[str, str]:
-        """The headers that sign ``POST url`` with ``body``; ``host`` is the URL's."""
+        """The headers that sign ``POST url`` with ``body``; ``host`` is the URL's.
+        (The memos above rely on requests built here: no headers but ``_SIGNED``.)"""
         request = AWSRequest(method="POST", url=url, data=body, headers={"Host": host})
         self.add_auth(request)
         return dict(request.headers.items())

@@ -185,7 +185,11 @@ class Broadcast:
     def __init__(self, sender: Sender, settings: SendSettings) -> None:
         self._sender = sender
         self._settings = settings
-        self._timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        # Per socket operation rather than ``total``: the same bound for requests this
+        # small (connect, then wait for the answer), at a fraction of the CPU per post.
+        self._timeout = aiohttp.ClientTimeout(
+            sock_connect=settings.timeout, sock_read=settings.timeout
+        )
         self._queue: asyncio.Queue[tuple[Target, Batch, _Pending]] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
