@@ -61,6 +61,26 @@ def test_failure_part_way_is_recorded_and_resumed(
     assert reader.get_deployment(ApiId=gateway.api_id, DeploymentId=gateway.deployment_id)
 
 
+@pytest.mark.parametrize("first_failure", ["CreateRoute", "CreateStage"])
+def test_a_failed_resume_keeps_the_progress_of_the_run_before(
+    gateway, apigw, fail_once, first_failure
+):
+    fail_once(apigw, first_failure)
+    with pytest.raises(ClientError):
+        gateway.create_gateway()
+    gateway.refresh_from_db()
+    before = gateway.provisioning_status
+    fail_once(apigw, "GetApi")
+
+    with pytest.raises(ClientError):
+        gateway.create_gateway()
+
+    gateway.refresh_from_db()
+    assert gateway.provisioning_status == before
+    assert gateway.needs_api_creation, "not mistaken for a deployed row of the original"
+    assert gateway.create_gateway() is True
+
+
 def test_a_live_claim_blocks_a_second_run(gateway, reader):
     ApiGateway.objects.filter(pk=gateway.pk).update(provisioning_status=Status.CREATING)
     gateway.refresh_from_db()

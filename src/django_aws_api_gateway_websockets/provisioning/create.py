@@ -70,15 +70,20 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     base_endpoint(gateway)  # ValueError before anything else happens
     if gateway.pk is None:
         gateway.save(push_to_aws=False)
+    status = type(gateway).ProvisioningStatus
+    # Never record less than an earlier run reached: a "pending" row with
+    # ``api_created`` reads as a deployed row of the original package.
+    reached = status.API_CREATED if gateway.api_id else status.PENDING
+    if gateway.provisioning_status == status.ROUTES_CREATED:
+        reached = status.ROUTES_CREATED
     claim(gateway, force=force)
     client = client or get_boto3_client("apigatewayv2")
-    status = type(gateway).ProvisioningStatus
-    reached = status.PENDING
     try:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         if state.api is None:
             state = ApiState(api=_create_api(client, gateway))
-        reached = status.API_CREATED
+        if reached == status.PENDING:
+            reached = status.API_CREATED
         record(gateway, provisioning_status=status.CREATING)  # heartbeat
         create_routes(client, gateway, state)
         reached = status.ROUTES_CREATED
