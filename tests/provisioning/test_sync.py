@@ -205,6 +205,25 @@ def test_sync_from_aws_copies_aws_into_the_records(deployed, reader):
     assert chat_record.route_id == ""
 
 
+def test_a_bad_secret_set_after_creation_fails_the_push_cleanly(
+    deployed, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBSOCKETS = {"gateway_secret": "too short"}
+    deployed.api_description = "changed"
+
+    with (
+        collect_deferred_sync_errors() as errors,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deployed.save()
+
+    assert [str(e) for e in errors] == [
+        "ValueError: WEBSOCKETS['gateway_secret'] must be 32 or more of A-Z a-z 0-9 . _ ~ + / = -"
+    ]
+    deployed.refresh_from_db()
+    assert deployed.last_error.startswith("ValueError: WEBSOCKETS")
+
+
 def test_sync_needs_a_created_api(gateway):
     with pytest.raises(ValueError, match="not been created"):
         gateway.sync_to_aws()

@@ -42,10 +42,11 @@ def _require_deployed(gateway: ApiGateway) -> None:
 
 
 def _guarded(gateway: ApiGateway, work: Any) -> list[str]:
-    """Run ``work``; record and re-raise AWS failures as :class:`ApiGatewaySyncError`."""
+    """Run ``work``; record and re-raise failures as :class:`ApiGatewaySyncError`
+    (a ``ValueError`` here is a setting or an AWS state the records cannot follow)."""
     try:
         changes = work()
-    except AWS_ERRORS as exc:
+    except (*AWS_ERRORS, ValueError) as exc:
         record(gateway, last_error=describe_error(exc))
         raise ApiGatewaySyncError(describe_error(exc)) from exc
     if gateway.last_error:
