@@ -22,7 +22,7 @@ from .recipients import recipient_pages
 try:
     from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # Django < 6
-    from django_tasks import task
+    from django_tasks import task  # type: ignore[no-redef,unused-ignore]
 
 
 @task()
@@ -58,7 +58,7 @@ def enqueue_send(
         raise ValueError("batch_size must be at least 1")
     if max_workers is not None and max_workers < 1:
         raise ValueError("max_workers must be at least 1")
-    choices = {"queue_name": queue_name, "priority": priority, "backend": backend}
+    choices: dict[str, Any] = {"queue_name": queue_name, "priority": priority, "backend": backend}
     batch_task = send_batch.using(**{k: v for k, v in choices.items() if v is not None})
     size = batch_size or conf.get_setting("send_batch_size")
     return [
