@@ -206,16 +206,17 @@ class Broadcast:
         if self._queue is None:
             self._sender._configure(self._settings)
             self._queue = asyncio.Queue()
-            self._workers = [
-                self._sender.loop.create_task(self._work())
-                for _ in range(self._settings.concurrency)
-            ]
         if not batch.targets:
             future.set_result([])
             return
         pending = _Pending(len(batch.targets), future)
         for target in batch.targets:
             self._queue.put_nowait((target, batch, pending))
+        # As many workers as there are targets waiting, up to the send's concurrency:
+        # a message to a room of five starts five.
+        wanted = min(self._settings.concurrency, len(self._workers) + self._queue.qsize())
+        while len(self._workers) < wanted:
+            self._workers.append(self._sender.loop.create_task(self._work()))
 
     async def _work(self) -> None:
         assert self._queue is not None
