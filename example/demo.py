@@ -14,14 +14,12 @@ page takes client options from its query string, e.g.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 EXAMPLE_DIR = Path(__file__).resolve().parent
 
@@ -51,25 +49,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-class GatewayThread:
-    """The local gateway on its own event loop, in a background thread."""
-
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="local-gateway")
-
-    def start(self) -> None:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.gateway.start(), self.loop).result(timeout=30)
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.gateway.stop(), self.loop).result(timeout=30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(EXAMPLE_DIR))
@@ -88,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from django_aws_api_gateway_websockets.localgateway.cli import configure_logging
     from django_aws_api_gateway_websockets.localgateway.config import GatewayConfig, Limits
     from django_aws_api_gateway_websockets.localgateway.server import LocalGateway
+    from django_aws_api_gateway_websockets.localgateway.thread import GatewayThread
 
     secret = os.environ.setdefault("DEMO_GATEWAY_SECRET", os.urandom(24).hex())
     config = GatewayConfig(

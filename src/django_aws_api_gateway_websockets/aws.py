@@ -27,7 +27,8 @@ _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
 
 
-def _settings_key() -> tuple[Any, ...]:
+def settings_key() -> tuple[Any, ...]:
+    """What a cached client or credential depends on: the process and the AWS settings."""
     return (
         os.getpid(),
         getattr(settings, "AWS_IAM_PROFILE", None),
@@ -56,7 +57,7 @@ def get_boto3_session() -> boto3.session.Session:
 def get_boto3_client(service: str = "apigatewayv2", **kwargs: Any) -> Any:
     """A cached client for ``service``; keyword arguments go to ``session.client``."""
     kwargs.setdefault("config", DEFAULT_CONFIG)
-    key = (*_settings_key(), service, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
+    key = (*settings_key(), service, tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
     with _lock:
         client = _clients.get(key)
         if client is None:

@@ -243,3 +243,11 @@ def test_management_rate_and_full_client_buffers_get_429():
     full, _ = make_api()
     full.buffered_bytes = lambda connection: 10**9
     assert full.handle("POST", target, SIGNED, b"a", 0.0)[0].status == 429
+
+
+def test_connect_log_hides_the_token() -> None:
+    from django_aws_api_gateway_websockets.localgateway.server import _redact
+
+    assert _redact("/?channel=a&ws_token=abc123&x=1") == "/?channel=a&ws_token=[redacted]&x=1"
+    assert _redact("/local?ws_token=abc") == "/local?ws_token=[redacted]"
+    assert _redact("/?channel=a") == "/?channel=a"

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from .integration import (
 from .limits import TokenBucket
 from .management import Deliver, Disconnect, ManagementApi
 from .routing import RouteSelector, select_route
+
+_TOKEN_IN_QUERY = re.compile(r"([?&]ws_token=)[^&]*")
 
 logger = logging.getLogger("django_aws_api_gateway_websockets.localgateway")
 #: websockets' own per-connection messages ("connection open") would drown the event log.
@@ -292,7 +295,7 @@ class LocalGateway:
         self.table.add(connection)
         client = ClientInfo(connection_id, ip, self.port)
         result = await self._call(connect_request(self.config, client, query, request.headers))
-        self._log_call("CONNECT", connection_id, f"from {ip} {request.target}", result)
+        self._log_call("CONNECT", connection_id, f"from {ip} {_redact(request.target)}", result)
         if result.status is None or not 200 <= result.status < 300:
             self.table.remove(connection_id)
             status = result.status or (504 if "timed out" in result.error else 502)
@@ -356,7 +359,7 @@ class LocalGateway:
                         task.add_done_callback(in_flight.discard)
                 sink.flush()
                 await sink.writer.drain()
-        except ConnectionError:
+        except OSError:  # ConnectionError, and ENOTCONN when the peer is already gone
             pass
         finally:
             self.table.remove(connection.connection_id)
@@ -427,3 +430,8 @@ def _close_status(protocol: ServerProtocol) -> tuple[int, str]:
     if protocol.close_sent is not None:
         return int(protocol.close_sent.code), protocol.close_sent.reason
     return 1006, "Connection closed abnormally"
+
+
+def _redact(target: str) -> str:
+    """The request target with its single-use token hidden: logs outlive tokens' secrecy."""
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", target)

@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
-from ..aws import _settings_key, get_boto3_session
+from ..aws import get_boto3_session, settings_key
 
 #: Signs for a server that is not AWS (the local gateway accepts any credentials).
 LOCAL_CREDENTIALS = ReadOnlyCredentials("LOCALGATEWAYKEY", "local-gateway-secret", None)
@@ -30,7 +30,7 @@ _credentials: dict[tuple[Any, ...], Any] = {}
 def _resolved_credentials() -> Any:
     """The credentials botocore's chain finds for the settings (``None`` if none),
     looked up once per process and settings: the chain can read files and the network."""
-    key = _settings_key()
+    key = settings_key()
     with _lock:
         if key not in _credentials:
             _credentials[key] = get_boto3_session().get_credentials()
