@@ -8,21 +8,18 @@ once; other processes see the change within :data:`CACHE_SECONDS`.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .models import ChannelPermission, ChannelPermissionRule
+from .ttlcache import TtlCache
 
 #: How long another process may keep using a channel permission after it changed.
 CACHE_SECONDS = 5.0
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, ChannelPermission | None]] = {}
-_MAX_ENTRIES = 4096
+_cache: TtlCache[ChannelPermission | None] = TtlCache(CACHE_SECONDS)
 
 
 def permission_allows(channel_permission: ChannelPermission, user: Any) -> bool:
@@ -45,26 +42,18 @@ def permission_allows(channel_permission: ChannelPermission, user: Any) -> bool:
 
 def channel_permission_for(channel_name: str) -> ChannelPermission | None:
     """The channel's row with its rules and their permissions, or ``None``."""
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(channel_name)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    row = (
-        ChannelPermission.objects.filter(channel_name=channel_name)
-        .prefetch_related("rules__permissions__content_type")
-        .first()
+    return _cache.get_or_load(
+        channel_name,
+        lambda: (
+            ChannelPermission.objects.filter(channel_name=channel_name)
+            .prefetch_related("rules__permissions__content_type")
+            .first()
+        ),
     )
-    with _lock:
-        if len(_cache) >= _MAX_ENTRIES:
-            _cache.clear()
-        _cache[channel_name] = (now + CACHE_SECONDS, row)
-    return row
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _cache.clear()
 
 
 @receiver(post_save, sender=ChannelPermission, dispatch_uid="ws_channels_cache_save")

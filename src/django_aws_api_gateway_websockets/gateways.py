@@ -8,8 +8,6 @@ change within the TTL. Unknown ids are not cached, so a new gateway is found at 
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +16,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import ApiGateway, ApiGatewayAdditionalRoute
+from .ttlcache import TtlCache
 
 #: How long another process may keep using a gateway row after it changed.
 CACHE_SECONDS = 30.0
-
-_lock = threading.Lock()
-_cache: dict[str, tuple[float, KnownGateway]] = {}
 
 
 @dataclass(frozen=True)
@@ -31,6 +27,9 @@ class KnownGateway:
     gateway: ApiGateway
     #: URL slugs and route keys of the gateway's additional routes.
     route_slugs: frozenset[str]
+
+
+_cache: TtlCache[KnownGateway | None] = TtlCache(CACHE_SECONDS)
 
 
 def route_slug(integration_url: str) -> str:
@@ -41,27 +40,24 @@ def route_slug(integration_url: str) -> str:
 
 def known_gateway(api_id: str) -> KnownGateway | None:
     """The gateway with this API id and its additional route slugs, or ``None``."""
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(api_id)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    gateway = ApiGateway.objects.filter(api_id=api_id).first() if api_id else None
+    if not api_id:
+        return None
+    return _cache.get_or_load(api_id, lambda: _load(api_id), keep_none=False)
+
+
+def _load(api_id: str) -> KnownGateway | None:
+    gateway = ApiGateway.objects.filter(api_id=api_id).first()
     if gateway is None:
         return None
     routes = ApiGatewayAdditionalRoute.objects.filter(api_gateway=gateway).values_list(
         "route_key", "integration_url"
     )
     slugs = frozenset(name for key, url in routes for name in (key, route_slug(url)) if name)
-    known = KnownGateway(gateway=gateway, route_slugs=slugs)
-    with _lock:
-        _cache[api_id] = (now + CACHE_SECONDS, known)
-    return known
+    return KnownGateway(gateway=gateway, route_slugs=slugs)
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _cache.clear()
 
 
 @receiver(post_save, sender=ApiGateway, dispatch_uid="ws_gateways_cache_save")
