@@ -104,6 +104,17 @@ def _exception_mail_is_due(view_class: type, exc_type: type, interval: int) -> b
         return True
 
 
+def _mail_admins_quietly(subject: str, message: str) -> None:
+    """Mail the admins; a mail failure must not hide the handler's own exception.
+
+    (``fail_silently`` is deprecated from Django 6.1.)
+    """
+    try:
+        mail_admins(subject, message)
+    except Exception:
+        logger.warning("Could not mail the admins about a WebSocket exception", exc_info=True)
+
+
 def _user_by_id(user_id: Any) -> Any:
     return get_user_model()._default_manager.filter(pk=user_id).first() or AnonymousUser()
 
@@ -240,7 +251,7 @@ class WebSocketView(View):
             if self.SEND_EXCEPTION_MAIL and _exception_mail_is_due(
                 type(self), type(exc), self.EXCEPTION_MAIL_INTERVAL
             ):
-                mail_admins("Unexpected Websocket Exception", str(exc), fail_silently=True)
+                _mail_admins_quietly("Unexpected Websocket Exception", str(exc))
             raise
         return response or JsonResponse({})
 

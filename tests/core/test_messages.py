@@ -234,3 +234,22 @@ def test_disconnect_returns_the_closed_row(anonymous, rf):
     assert session.connection_id == anonymous.connection_id
     assert session.connected is False
     assert session.created_on == WebSocketSession.objects.get().created_on
+
+
+def test_a_failing_mail_server_does_not_hide_the_handler_exception(
+    connected, settings, monkeypatch, caplog
+):
+    import socket
+
+    from django_aws_api_gateway_websockets import views
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    monkeypatch.setattr(views, "_exception_mails", {})
+    with pytest.raises(RuntimeError, match="handler failed"):
+        connected.message({"handler": "boom"})
+    assert "Could not mail the admins" in caplog.text
