@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import dj_database_url
+import django
 
 SECRET_KEY = "tests-only-secret-key-not-for-production-0123456789"
 DEBUG = False
@@ -62,3 +63,7 @@ STATIC_URL = "/static/"
 AWS_GATEWAY_REGION_NAME = "eu-west-1"
 
 WEBSOCKETS: dict[str, object] = {}
+
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures email through MAILERS and deprecates EMAIL_BACKEND.
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -247,8 +247,14 @@ def test_a_failing_mail_server_does_not_hide_the_handler_exception(
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     settings.ADMINS = [("Ops", "ops@example.com")]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    if hasattr(settings, "MAILERS"):  # Django 6.1+
+        options = {"host": "127.0.0.1", "port": closed_port, "timeout": 2}
+        settings.MAILERS = {"default": {"BACKEND": smtp, "OPTIONS": options}}
+    else:
+        settings.EMAIL_BACKEND = smtp
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+        settings.EMAIL_TIMEOUT = 2
     monkeypatch.setattr(views, "_exception_mails", {})
     with pytest.raises(RuntimeError, match="handler failed"):
         connected.message({"handler": "boom"})
