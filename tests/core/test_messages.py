@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
+import django
 import pytest
 from django.contrib.auth.models import Permission
 
 from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute, WebSocketSession
 from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
 from tests.testapp.views import CALLS, ChatView, ChatWithExtrasView, OpenView
+
+# Django 6.0 takes plain addresses and deprecates the (name, address) pairs 5.2 needs.
+ADMINS = ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
 
 
 @pytest.fixture
@@ -156,7 +160,7 @@ def test_handler_exception_is_mailed_once_per_interval_and_reraised(
 ):
     from django_aws_api_gateway_websockets import views
 
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.ADMINS = ADMINS
     monkeypatch.setattr(views, "_exception_mails", {})
     for _ in range(2):
         with pytest.raises(RuntimeError):
@@ -246,7 +250,7 @@ def test_a_failing_mail_server_does_not_hide_the_handler_exception(
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.ADMINS = ADMINS
     smtp = "django.core.mail.backends.smtp.EmailBackend"
     if hasattr(settings, "MAILERS"):  # Django 6.1+
         options = {"host": "127.0.0.1", "port": closed_port, "timeout": 2}
