@@ -21,7 +21,7 @@ from django_aws_api_gateway_websockets.localgateway.integration import (
     connect_request,
     disconnect_request,
 )
-from django_aws_api_gateway_websockets.localgateway.limits import TokenBucket
+from django_aws_api_gateway_websockets.localgateway.limits import admits, rate_limit
 from django_aws_api_gateway_websockets.localgateway.management import (
     Deliver,
     Disconnect,
@@ -101,11 +101,11 @@ def test_route_selection_never_raises_on_any_body(body):
 
 
 def test_token_bucket_admits_the_burst_then_the_rate():
-    bucket = TokenBucket(rate=10, burst=3, now=0.0)
-    assert [bucket.try_acquire(0.0) for _ in range(4)] == [True, True, True, False]
-    assert bucket.try_acquire(0.1)  # one token back after 1/10 s
-    assert not bucket.try_acquire(0.1)
-    assert TokenBucket(rate=None, burst=1).try_acquire(0.0)
+    bucket = rate_limit(rate=10, burst=3, now=0.0)
+    assert [admits(bucket, 0.0) for _ in range(4)] == [True, True, True, False]
+    assert admits(bucket, 0.1)  # one token back after 1/10 s
+    assert not admits(bucket, 0.1)
+    assert admits(rate_limit(rate=None, burst=1), 0.0)
 
 
 def test_connection_ids_look_like_api_gateways_and_are_unique():

@@ -9,11 +9,11 @@ import pytest
 from django_aws_api_gateway_websockets.messaging.policy import (
     BACKOFF_CAP_SECONDS,
     Failure,
-    TokenBucket,
     Verdict,
     backoff_delay,
     judge,
 )
+from django_aws_api_gateway_websockets.tokenbucket import TokenBucket
 
 
 @pytest.mark.parametrize(

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+from ..tokenbucket import TokenBucket
 
-class TokenBucket:
-    """``rate`` tokens a second up to ``burst``; a request takes one or is refused.
 
-    A ``rate`` of ``None`` admits everything. Time comes from the caller so that tests
-    can drive it without sleeping.
-    """
+def rate_limit(rate: float | None, burst: int, now: float = 0.0) -> TokenBucket | None:
+    """``rate`` requests a second after a burst of ``burst``; no rate means no limit."""
+    if not rate:
+        return None
+    capacity = float(max(1, burst))
+    return TokenBucket(rate=rate, capacity=capacity, tokens=capacity, updated=now)
 
-    def __init__(self, rate: float | None, burst: int, now: float = 0.0) -> None:
-        self.rate = rate
-        self.burst = max(1, burst)
-        self._tokens = float(self.burst)
-        self._updated = now
 
-    def try_acquire(self, now: float) -> bool:
-        if not self.rate:
-            return True
-        elapsed = max(0.0, now - self._updated)
-        self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
-        self._updated = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+def admits(bucket: TokenBucket | None, now: float) -> bool:
+    """Whether a request arriving at ``now`` is within the limit (it takes a token)."""
+    return bucket is None or bucket.take(now)

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Limits
 from .connections import Connection, ConnectionTable
-from .limits import TokenBucket
+from .limits import admits, rate_limit
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/execute-api/aws4_request,\s*"
@@ -110,7 +110,7 @@ class ManagementApi:
         self.table = table
         self.limits = limits
         self.buffered_bytes = buffered_bytes
-        self.bucket = TokenBucket(limits.management_rate, limits.management_burst, now)
+        self.bucket = rate_limit(limits.management_rate, limits.management_burst, now)
 
     def is_management_path(self, target: str) -> bool:
         return "/@connections/" in urlsplit(target).path
@@ -137,7 +137,7 @@ class ManagementApi:
             return error_response(
                 400, "BadRequestException", f"Invalid connectionId: {connection_id}"
             ), None
-        if not self.bucket.try_acquire(now):
+        if not admits(self.bucket, now):
             return error_response(429, "LimitExceededException", "Too Many Requests"), None
         if method == "POST" and self.limits.message_bytes and len(body) > self.limits.message_bytes:
             return error_response(413, "PayloadTooLargeException", "Message too long"), None

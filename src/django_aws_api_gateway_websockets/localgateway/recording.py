@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from . import httpio
 from .config import Limits
 from .connections import Connection, ConnectionTable, State, new_connection_id
+from .limits import rate_limit
 from .management import Deliver, Disconnect, ManagementApi, Response, error_response
 
 
@@ -122,7 +123,7 @@ class RecordingManagementApi:
             self._recorders.clear()
             self._forced.clear()
             self.requests.clear()
-            self._api.bucket = type(self._api.bucket)(
+            self._api.bucket = rate_limit(
                 self.limits.management_rate, self.limits.management_burst, time.time()
             )
 

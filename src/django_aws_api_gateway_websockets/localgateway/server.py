@@ -33,7 +33,7 @@ from .integration import (
     disconnect_request,
     message_request,
 )
-from .limits import TokenBucket
+from .limits import admits, rate_limit
 from .management import Deliver, Disconnect, ManagementApi
 from .routing import RouteSelector, select_route
 
@@ -131,7 +131,7 @@ class LocalGateway:
         self.table = ConnectionTable()
         now = clock()
         self.management = ManagementApi(config.stage, self.table, config.limits, _buffered, now)
-        self.connect_bucket = TokenBucket(
+        self.connect_bucket = rate_limit(
             config.limits.connect_rate, config.limits.connect_burst, now
         )
         self._server: asyncio.Server | None = None
@@ -284,7 +284,7 @@ class LocalGateway:
             await self._reject(sink, 403, b'{"message":"Forbidden"}', f"unknown path {path}")
             return
         now = self.clock()
-        if not self.connect_bucket.try_acquire(now):
+        if not admits(self.connect_bucket, now):
             await self._reject(sink, 429, b'{"message":"Too Many Requests"}', "connect rate")
             return
         connection_id = new_connection_id()

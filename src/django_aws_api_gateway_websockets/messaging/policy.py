@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import random
-from dataclasses import dataclass
 
 #: First back-off ceiling and the largest wait between two attempts, in seconds.
 BACKOFF_BASE_SECONDS = 0.05
@@ -60,52 +59,3 @@ def backoff_delay(attempt: int, rng: random.Random | None = None) -> float:
     below an exponentially growing ceiling, so retries of many recipients spread out."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
     return (rng or random).uniform(0, ceiling)
-
-
-_EPSILON = 1e-9
-
-
-@dataclass
-class TokenBucket:
-    """A pacer's arithmetic: at most ``capacity + rate * t`` posts in any ``t`` seconds,
-    provided each post ``take``s a token at the moment it goes. ``now`` is any
-    monotonic clock in seconds."""
-
-    rate: float
-    capacity: float
-    tokens: float
-    updated: float
-
-    @classmethod
-    def for_rate(cls, rate: float, now: float) -> TokenBucket:
-        capacity = cls.capacity_for(rate)
-        return cls(rate=rate, capacity=capacity, tokens=capacity, updated=now)
-
-    @staticmethod
-    def capacity_for(rate: float) -> float:
-        """A burst of at most 10 ms worth of posts (AWS allows far more)."""
-        return max(1.0, rate / 100)
-
-    def set_rate(self, rate: float, now: float) -> None:
-        if rate != self.rate:
-            self._refill(now)
-            self.rate, self.capacity = rate, self.capacity_for(rate)
-            self.tokens = min(self.tokens, self.capacity)
-
-    def take(self, now: float) -> bool:
-        """Take a token if one is there."""
-        self._refill(now)
-        if self.tokens >= 1 - _EPSILON:  # what rounding leaves of a whole token counts
-            self.tokens -= 1
-            return True
-        return False
-
-    def wait_time(self, now: float) -> float:
-        """Seconds until a token is there."""
-        self._refill(now)
-        return max(0.0, (1 - self.tokens) / self.rate)
-
-    def _refill(self, now: float) -> None:
-        if now > self.updated:
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now

@@ -23,7 +23,8 @@ import aiohttp
 from yarl import URL
 
 from .. import conf
-from .policy import Failure, TokenBucket, Verdict, backoff_delay, judge
+from ..tokenbucket import TokenBucket
+from .policy import Failure, Verdict, backoff_delay, judge
 from .results import Delivery
 from .signing import ManagementApiSigner
 
