@@ -217,7 +217,7 @@ class ApiGateway(models.Model):
         """The status, reading rows of versions before statuses were recorded."""
         status = self.ProvisioningStatus
         if self.provisioning_status == status.PENDING and self.api_created:
-            return status.MAPPED if self.custom_domain_created else status.DEPLOYED
+            return str(status.MAPPED if self.custom_domain_created else status.DEPLOYED)
         return self.provisioning_status
 
     @property
