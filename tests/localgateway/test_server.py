@@ -4,6 +4,7 @@ side, and unchanged boto3 for the Management API."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import socket
@@ -312,9 +313,11 @@ def test_the_gateway_closes_idle_and_old_connections_with_1001(limits, reason):
         async with running(limits=limits) as (gateway, fake):
             async with websockets.connect(gateway.url) as ws:
                 if reason == "duration":  # messages keep it active, the cap still applies
-                    for _ in range(4):
-                        await ws.send("{}")
-                        await asyncio.sleep(0.1)
+                    # On a slow machine the cap may already have closed it: recv() says how.
+                    with contextlib.suppress(ConnectionClosed):
+                        for _ in range(4):
+                            await ws.send("{}")
+                            await asyncio.sleep(0.1)
                 with pytest.raises(ConnectionClosed) as caught:
                     await asyncio.wait_for(ws.recv(), 5)
             disconnect = await fake.wait_for("disconnect")
