@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
+from tests.messaging.arrivals import max_in_window
 
 from .conftest import assert_signed
 
@@ -100,16 +101,7 @@ ARRIVAL_JITTER = 0.05
 
 def _within_rate(times: list[float], rate: float, window: float) -> bool:
     allowed = rate / 100 + rate * window + 2 + rate * ARRIVAL_JITTER
-    return _max_in_window(times, window) <= allowed
-
-
-def _max_in_window(times: list[float], window: float) -> int:
-    best, right = 0, 0
-    for left, start in enumerate(times):
-        while right < len(times) and times[right] < start + window:
-            right += 1
-        best = max(best, right - left)
-    return best
+    return max_in_window(times, window) <= allowed
 
 
 def test_the_pacer_keeps_to_the_rate(management_api, gateway, make_sessions, settings) -> None:

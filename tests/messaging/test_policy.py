@@ -14,6 +14,7 @@ from django_aws_api_gateway_websockets.messaging.policy import (
     judge,
 )
 from django_aws_api_gateway_websockets.tokenbucket import TokenBucket
+from tests.messaging.arrivals import max_in_window
 
 
 @pytest.mark.parametrize(
@@ -68,15 +69,6 @@ def _send_times(
     return times
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    best, right = 0, 0
-    for left, start in enumerate(times):
-        while right < len(times) and times[right] < start + window:
-            right += 1
-        best = max(best, right - left)
-    return best
-
-
 @pytest.mark.parametrize("late", [0.0, 0.02])
 @pytest.mark.parametrize("rate", [10.0, 250.0, 8000.0])
 def test_token_bucket_never_exceeds_its_rate(rate: float, late: float) -> None:
@@ -85,7 +77,7 @@ def test_token_bucket_never_exceeds_its_rate(rate: float, late: float) -> None:
     arrivals = sorted(rng.uniform(0, 2000 / rate) for _ in range(4000))
     times = _send_times(bucket, arrivals, rng, late)
     for window in (1 / rate, 10 / rate, 100 / rate, 1000 / rate, 0.05):
-        assert _max_in_window(times, window) <= bucket.capacity + rate * window + 1e-9
+        assert max_in_window(times, window) <= bucket.capacity + rate * window + 1e-9
     if not late:  # and it does not idle either
         assert times[-1] == pytest.approx((4000 - bucket.capacity) / rate, rel=0.01)
 
