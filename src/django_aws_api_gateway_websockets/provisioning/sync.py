@@ -60,6 +60,14 @@ def api_differences(gateway: ApiGateway, api: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _read_existing_api(client: Any, gateway: ApiGateway) -> ApiState:
+    """What AWS holds for the gateway's API; ``ValueError`` if the API is gone."""
+    state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
+    if state.api is None:
+        raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
+    return state
+
+
 def push_gateway(
     gateway: ApiGateway, client: Any = None, fields: list[str] | None = None
 ) -> list[str]:
@@ -68,9 +76,7 @@ def push_gateway(
     client = client or get_boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
-        if state.api is None:
-            raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
+        state = _read_existing_api(client, gateway)
         changes = []
         differences = api_differences(gateway, state.api)
         if differences:
@@ -156,9 +162,7 @@ def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
     client = client or get_boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
-        if state.api is None:
-            raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
+        state = _read_existing_api(client, gateway)
         return _pull_api(gateway, state) + _pull_routes(gateway, state)
 
     return _guarded(gateway, work)
