@@ -60,12 +60,12 @@ def api_differences(gateway: ApiGateway, api: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _read_existing_api(client: Any, gateway: ApiGateway) -> ApiState:
-    """What AWS holds for the gateway's API; ``ValueError`` if the API is gone."""
+def _read_existing_api(client: Any, gateway: ApiGateway) -> tuple[ApiState, dict[str, Any]]:
+    """What AWS holds for the gateway's API, and the API; ``ValueError`` if it is gone."""
     state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
     if state.api is None:
         raise ValueError(f"The API {gateway.api_id} of {gateway.api_name} is not in AWS.")
-    return state
+    return state, state.api
 
 
 def push_gateway(
@@ -76,9 +76,9 @@ def push_gateway(
     client = client or get_boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state = _read_existing_api(client, gateway)
+        state, api = _read_existing_api(client, gateway)
         changes = []
-        differences = api_differences(gateway, state.api)
+        differences = api_differences(gateway, api)
         if differences:
             client.update_api(ApiId=gateway.api_id, **differences)
             changes.append(f"updated API {', '.join(sorted(differences))}")
@@ -162,7 +162,7 @@ def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
     client = client or get_boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state = _read_existing_api(client, gateway)
+        state, _ = _read_existing_api(client, gateway)
         return _pull_api(gateway, state) + _pull_routes(gateway, state)
 
     return _guarded(gateway, work)
