@@ -8,6 +8,8 @@ import contextlib
 import json
 import re
 import socket
+import struct
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -447,3 +449,29 @@ def test_malformed_http_gets_a_clear_4xx_and_the_gateway_keeps_serving(raw, stat
             return answer
 
     assert run(scenario()).split(b" ")[1] == status
+
+
+def test_a_client_that_closes_and_resets_at_once_still_gets_its_disconnect():
+    """Browsers often send their close frame and cut the TCP connection straight away;
+    the gateway's late writes may then fail, but ``$disconnect`` must still reach Django."""
+
+    async def scenario():
+        async with running() as (gateway, fake):
+            address = urlsplit(gateway.url)
+            reader, writer = await asyncio.open_connection(address.hostname, address.port)
+            writer.write(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+            await fake.wait_for("connect")
+            # A masked close frame, code 1000 (mask 0: the payload is sent as is).
+            writer.write(bytes([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8]))
+            await writer.drain()
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()  # RST instead of an orderly close
+            return await fake.wait_for("disconnect")
+
+    disconnect = run(scenario())
+    assert disconnect.headers["disconnectStatusCode"] in {"1000", "1006"}
