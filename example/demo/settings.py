@@ -97,7 +97,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"short": {"format": "%(asctime)s %(name)s %(message)s", "datefmt": "%H:%M:%S"}},
-    "filters": {"redact_tokens": {"()": "demo.log_filters.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "django_aws_api_gateway_websockets.logfilters.RedactTokens"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "short"}},
     "loggers": {
         # Django's request log (the demo serves with Django's own server).
