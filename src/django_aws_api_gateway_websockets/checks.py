@@ -82,7 +82,8 @@ def check_request_log_redaction(app_configs: Any = None, **kwargs: Any) -> list[
     if not isinstance(config, dict) or not isinstance(config.get("loggers"), dict):
         return []
     redacting = _redacting_filters(config)
-    handlers = config.get("handlers") if isinstance(config.get("handlers"), dict) else {}
+    found = config.get("handlers")
+    handlers: dict[str, Any] = found if isinstance(found, dict) else {}
     messages: list[CheckMessage] = []
     for name in REQUEST_LOGGERS:
         logger = config["loggers"].get(name)
