@@ -33,6 +33,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A password change keeps the connections of the session that made it.
+    "django_aws_api_gateway_websockets.middleware.LoginRevocationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -97,7 +99,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"short": {"format": "%(asctime)s %(name)s %(message)s", "datefmt": "%H:%M:%S"}},
-    "filters": {"redact_tokens": {"()": "demo.log_filters.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "django_aws_api_gateway_websockets.logfilters.RedactTokens"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "short"}},
     "loggers": {
         # Django's request log (the demo serves with Django's own server).

@@ -49,6 +49,65 @@ def _config() -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# Logging
+
+
+#: The request loggers whose records carry the connect URL, token included.
+REQUEST_LOGGERS = ("django.request", "django.server")
+REDACTING_FILTER = "django_aws_api_gateway_websockets.logfilters.RedactTokens"
+
+
+def _redacting_filters(logging_config: dict[str, Any]) -> set[str]:
+    from .logfilters import RedactTokens
+
+    filters = logging_config.get("filters")
+    names = set()
+    for name, spec in (filters if isinstance(filters, dict) else {}).items():
+        factory = spec.get("()") if isinstance(spec, dict) else None
+        if factory == REDACTING_FILTER or (
+            isinstance(factory, type) and issubclass(factory, RedactTokens)
+        ):
+            names.add(name)
+    return names
+
+
+def _names(value: Any) -> set[str]:
+    return {item for item in value if isinstance(item, str)} if isinstance(value, list) else set()
+
+
+@register(Tags.security)
+def check_request_log_redaction(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W010: request logging configured in LOGGING without the token-redacting filter."""
+    config = getattr(settings, "LOGGING", None)
+    if not isinstance(config, dict) or not isinstance(config.get("loggers"), dict):
+        return []
+    redacting = _redacting_filters(config)
+    found = config.get("handlers")
+    handlers: dict[str, Any] = found if isinstance(found, dict) else {}
+    messages: list[CheckMessage] = []
+    for name in REQUEST_LOGGERS:
+        logger = config["loggers"].get(name)
+        if not isinstance(logger, dict) or _names(logger.get("filters")) & redacting:
+            continue
+        unfiltered = [
+            handler
+            for handler in _names(logger.get("handlers"))
+            if not isinstance(handlers.get(handler), dict)
+            or not _names(handlers[handler].get("filters")) & redacting
+        ]
+        # Handler filters do not apply where the record propagates to.
+        if unfiltered or not logger.get("handlers") or logger.get("propagate", True):
+            messages.append(
+                CheckWarning(
+                    f"LOGGING configures the '{name}' logger without {REDACTING_FILTER}: "
+                    "its records carry connect URLs with their ws_token.",
+                    hint=f"Add a filter {{'()': '{REDACTING_FILTER}'}} to the logger.",
+                    id=_id("W010"),
+                )
+            )
+    return messages
+
+
 # Settings
 
 

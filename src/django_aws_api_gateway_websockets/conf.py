@@ -38,6 +38,9 @@ DEFAULTS: dict[str, int] = {
     "send_batch_size": 1000,
     # Seconds after which a connected session is considered gone (AWS caps at 2 h).
     "session_max_age_seconds": 7200,
+    # Seconds without activity after which API Gateway has closed a connection (its idle
+    # timeout is 10 minutes): such sessions are probed with GET @connections/{id}.
+    "session_idle_seconds": 600,
 }
 
 #: Boolean settings and their defaults.

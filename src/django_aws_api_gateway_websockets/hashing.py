@@ -45,16 +45,24 @@ def hash_user_auth(user: Any) -> str:
     return _hash(_AUTH_SALT, get_hash())
 
 
-def user_auth_matches(user: Any, stored: str) -> bool:
-    """Whether ``stored`` is the user's current auth hash under any accepted key."""
+def user_auth_hashes(user: Any) -> list[str]:
+    """The user's auth hash under the current key and each fallback; ``[]`` if the
+    user model has no session auth hash."""
     get_hash = getattr(user, "get_session_auth_hash", None)
-    if get_hash is None or not stored:
-        return not stored
+    if get_hash is None:
+        return []
     # get_session_auth_hash() itself is keyed on SECRET_KEY; Django offers
     # _get_session_auth_hash(secret=...) for the fallbacks.
     inner = getattr(user, "_get_session_auth_hash", None)
-    for secret in _secrets():
-        value = inner(secret=secret) if inner is not None else get_hash()
-        if hmac.compare_digest(_hash(_AUTH_SALT, value, secret), stored):
-            return True
-    return False
+    return [
+        _hash(_AUTH_SALT, inner(secret=secret) if inner is not None else get_hash(), secret)
+        for secret in _secrets()
+    ]
+
+
+def user_auth_matches(user: Any, stored: str) -> bool:
+    """Whether ``stored`` is the user's current auth hash under any accepted key."""
+    hashes = user_auth_hashes(user)
+    if not hashes or not stored:
+        return not stored
+    return any(hmac.compare_digest(value, stored) for value in hashes)

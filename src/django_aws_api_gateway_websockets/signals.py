@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .hashing import session_key_hashes
-from .models import ApiGateway, WebSocketSession
+from .models import ApiGateway
+from .revocation import end_login, user_saved
 
 
 @receiver(user_logged_out, dispatch_uid="ws_close_sessions_on_logout")
 def close_sessions_on_logout(sender: Any, request: Any = None, **kwargs: Any) -> None:
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if not session_key:
-        return
-    WebSocketSession.objects.filter(
-        connected=True, session_key_hash__in=session_key_hashes(session_key)
-    ).update(connected=False, updated_on=timezone.now())
+    if session_key:
+        end_login(session_key)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="ws_close_stale_logins")
+def close_stale_logins(
+    sender: Any,
+    instance: Any,
+    created: bool = False,
+    update_fields: Any = None,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
+    if not raw:  # fixtures being loaded
+        user_saved(instance, created, update_fields)
 
 
 @receiver(pre_delete, sender=ApiGateway, dispatch_uid="ws_close_sessions_of_deleted_gateway")

@@ -97,10 +97,11 @@ export function fakeSocketClass() {
   return FakeSocket;
 }
 
-function fakeResponse({ status = 200, body, text }) {
+function fakeResponse({ status = 200, body, text, headers = {} }) {
   return {
     status,
     ok: status >= 200 && status < 300,
+    headers: new Headers(headers),
     json: async () => {
       if (body === undefined) throw new SyntaxError("not JSON");
       return body;
@@ -152,7 +153,7 @@ export function makeClient(options = {}) {
     autoConnect: false,
     ...options,
   });
-  for (const type of ["open", "message", "reconnecting", "close"]) {
+  for (const type of ["open", "message", "reconnecting", "refused", "close"]) {
     client.addEventListener(type, (event) => events.push({ type, ...event.detail }));
   }
   const ofType = (type) => events.filter((event) => event.type === type);

@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import random
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from ..logfilters import redact_tokens
 from . import httpio
 from .config import DEFAULT, GatewayConfig
 from .connections import GOING_AWAY, Connection, ConnectionTable, State, new_connection_id
@@ -36,8 +36,6 @@ from .integration import (
 from .limits import admits, rate_limit
 from .management import Deliver, Disconnect, ManagementApi
 from .routing import RouteSelector, select_route
-
-_TOKEN_IN_QUERY = re.compile(r"([?&]ws_token=)[^&]*")
 
 logger = logging.getLogger("django_aws_api_gateway_websockets.localgateway")
 #: websockets' own per-connection messages ("connection open") would drown the event log.
@@ -434,4 +432,4 @@ def _close_status(protocol: ServerProtocol) -> tuple[int, str]:
 
 def _redact(target: str) -> str:
     """The request target with its single-use token hidden: logs outlive tokens' secrecy."""
-    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", target)
+    return redact_tokens(target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ..awsnames import is_api_id, is_stage_name
 from ..conf import get_management_endpoint_template, get_region_name
 
 if TYPE_CHECKING:
@@ -34,9 +35,16 @@ def signing_region() -> str:
 
 
 def management_endpoint(gateway: ApiGateway) -> str:
-    """``{endpoint}`` of ``POST {endpoint}/@connections/{id}`` for ``gateway``."""
-    return get_management_endpoint_template().format(
-        api_id=gateway.api_id, region=signing_region(), stage=gateway.effective_stage_name
+    """``{endpoint}`` of ``POST {endpoint}/@connections/{id}`` for ``gateway``.
+
+    ``ValueError`` when the gateway's API id or stage is not an AWS name: they become the
+    URL's host and path, so a crafted value could send the signed request elsewhere.
+    """
+    template, stage = get_management_endpoint_template(), gateway.effective_stage_name
+    if ("{api_id}" in template and not is_api_id(gateway.api_id)) or not is_stage_name(stage):
+        raise ValueError(f"Gateway {gateway.pk} has an invalid API id or stage name.")
+    return template.format(
+        api_id=gateway.api_id, region=signing_region(), stage=quote(stage, safe="")
     )
 
 

@@ -12,14 +12,13 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+from ..awsnames import is_api_id, is_domain_name, is_stage_name
 from ..conf import get_allowed_integration_hosts
 
 if TYPE_CHECKING:
     from ..models import ApiGateway, ApiGatewayAdditionalRoute
 
 API_NAME = re.compile(r"[A-Za-z0-9 _-]+")
-DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
-STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
 HOSTED_ZONE = re.compile(r"(/hostedzone/)?[A-Z0-9]{1,32}")
 CHANNEL_NAME = re.compile(r"[a-zA-Z0-9_-]+")
 
@@ -47,11 +46,6 @@ def validate_integration_host(url: str | None, field: str) -> None:
         )
 
 
-def is_domain_name(value: str) -> bool:
-    labels = value.lower().rstrip(".").split(".")
-    return len(value) <= 253 and len(labels) >= 2 and all(DOMAIN_LABEL.fullmatch(x) for x in labels)
-
-
 def _tags_error(tags: Any) -> str:
     if not isinstance(tags, dict):
         return 'Enter an object such as {"team": "web"}.'
@@ -67,7 +61,9 @@ def validate_gateway(gateway: ApiGateway) -> None:
         errors["api_name"] = "Use letters, digits, spaces, underscores and hyphens."
     if gateway.domain_name and not is_domain_name(gateway.domain_name):
         errors["domain_name"] = "Enter a domain name such as ws.example.com."
-    if gateway.stage_name and not STAGE_NAME.fullmatch(gateway.stage_name):
+    if gateway.api_id and not is_api_id(gateway.api_id):
+        errors["api_id"] = "Enter the API id AWS gave the API: lower-case letters and digits."
+    if gateway.stage_name and not is_stage_name(gateway.stage_name):
         errors["stage_name"] = "Use letters, digits, underscores and hyphens."
     if gateway.hosted_zone_id and not HOSTED_ZONE.fullmatch(gateway.hosted_zone_id.strip()):
         errors["hosted_zone_id"] = "Enter a Route 53 hosted zone id such as Z0123456789ABC."

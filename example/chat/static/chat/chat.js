@@ -24,6 +24,17 @@ const CLOSE_NOTICES = {
   client: "Disconnected.",
 };
 
+// What to tell the user for each reason the token view gives before a connect.
+const REFUSAL_NOTICES = {
+  forbidden_channel: "You may not join this room. Ask for access, or pick another room.",
+  invalid_channel: "This room's name is not valid. Pick a room from the list.",
+  bad_origin:
+    "This page's address may not connect to the chat server. " +
+    "The site's allowed origins need this address.",
+  not_authenticated: "Your login has ended. Log in again to keep chatting.",
+  rate_limited: "Too many connection attempts from here.",
+};
+
 function setStatus(state, text) {
   status.className = `status ${state}`;
   status.textContent = text;
@@ -67,14 +78,16 @@ socket.addEventListener("open", (event) => {
 });
 
 socket.addEventListener("reconnecting", (event) => {
-  const { attempt, delayMs } = event.detail;
+  const { attempt, delayMs, refusal } = event.detail;
   const seconds = (delayMs / 1000).toFixed(1);
   setStatus("reconnecting", `Reconnecting in ${seconds} s (attempt ${attempt})…`);
+  if (refusal) showNotice(`${REFUSAL_NOTICES[refusal] || ""} Trying again in ${seconds} s.`.trim());
 });
 
 socket.addEventListener("close", (event) => {
+  const { reason, refusal, message } = event.detail;
   setStatus("closed", "Not connected");
-  showNotice(CLOSE_NOTICES[event.detail.reason] || event.detail.message);
+  showNotice(REFUSAL_NOTICES[refusal] || CLOSE_NOTICES[reason] || message);
   composer.querySelector("button").disabled = true;
 });
 

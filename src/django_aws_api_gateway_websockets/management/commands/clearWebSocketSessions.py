@@ -4,16 +4,15 @@ disconnected first; then every disconnected row is deleted."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.liveness import expire_sessions
 from django_aws_api_gateway_websockets.models import WebSocketSession
 
-from ._batches import delete_in_batches, update_in_batches
+from ._batches import delete_in_batches
 
 
 class Command(BaseCommand):
@@ -25,11 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         max_age = get_setting("session_max_age_seconds")
-        now = timezone.now()
-        stale = WebSocketSession.objects.filter(
-            connected=True, created_on__lt=now - timedelta(seconds=max_age)
-        )
-        marked = update_in_batches(stale, {"connected": False, "updated_on": now})
+        marked = expire_sessions()
         self.stdout.write(
             self.style.SUCCESS(f"Marked {marked} sessions older than {max_age}s as disconnected")
         )

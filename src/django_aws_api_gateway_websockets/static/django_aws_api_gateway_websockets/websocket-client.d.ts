@@ -14,7 +14,10 @@ export interface ApiGatewayWebSocketOptions {
   url: string;
   /** Django's WebSocketTokenView URL; POSTed to before every connect and reconnect. */
   tokenUrl: string;
-  /** The channel to join (sent as `?channel=`); "" for the gateway's default. */
+  /**
+   * The channel to join (sent as `?channel=`, and as the `channel` form field of the
+   * token request, so the token view can refuse up front); "" for the gateway's default.
+   */
   channel?: string;
   /** Extra query parameters for the connect URL. */
   params?: Record<string, string>;
@@ -83,12 +86,41 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 /**
  * Why the client stopped for good:
  * - "client": the page called close();
- * - "unauthenticated": the token endpoint answered 401/403 (not logged in, CSRF failure);
- * - "refused": the first handshake on this channel failed right after a fresh token was
- *   issued (Django refused the connect: permission, channel, origin...);
+ * - "unauthenticated": the token endpoint answered 401/403 (not logged in, CSRF failure;
+ *   refusal "not_authenticated");
+ * - "refused": the token endpoint said the connect would be refused (refusal
+ *   "forbidden_channel", "invalid_channel" or "bad_origin"), or the first handshake on
+ *   this channel failed right after a fresh token was issued;
  * - "gave-up": maxRetries failed attempts in a row.
  */
 export type CloseReason = "client" | "unauthenticated" | "refused" | "gave-up";
+
+/**
+ * The token view's machine-readable reason for refusing (`{"error", "reason"}`):
+ * - "not_authenticated" (401/403): not logged in; the client stops;
+ * - "forbidden_channel" (403): the user may not join the channel; the client stops;
+ * - "invalid_channel" (400): not a valid channel name; the client stops;
+ * - "bad_origin" (403): the page's origin may not connect; the client stops;
+ * - "rate_limited" (429): too many attempts; retried after the server's Retry-After.
+ */
+export type RefusalCode =
+  | "not_authenticated"
+  | "forbidden_channel"
+  | "invalid_channel"
+  | "bad_origin"
+  | "rate_limited";
+
+/** What the client does about each refusal code: stop ("auth", "refused") or retry. */
+export declare const REFUSALS: Readonly<Record<RefusalCode, "auth" | "refused" | "rate-limited">>;
+
+export interface RefusedDetail {
+  code: RefusalCode;
+  /** The token endpoint's HTTP status. */
+  status: number;
+  /** The server's Retry-After in ms (rate_limited); 0 when it gave none. */
+  retryAfterMs: number;
+  message: string;
+}
 
 /** Why a reconnect was scheduled. */
 export type RetryReason =
@@ -117,6 +149,8 @@ export interface ReconnectingDetail {
   delayMs: number;
   reason: RetryReason;
   message: string;
+  /** The token view's refusal code behind this retry ("rate_limited"), when there is one. */
+  refusal?: RefusalCode;
 }
 
 export interface CloseDetail {
@@ -124,6 +158,8 @@ export interface CloseDetail {
   message: string;
   /** Queued messages that were never sent. */
   dropped: number;
+  /** The token view's refusal code behind this close, when there is one. */
+  refusal?: RefusalCode;
 }
 
 export declare class ClientEvent<T = unknown> extends Event {
@@ -135,6 +171,8 @@ interface ApiGatewayWebSocketEventMap {
   open: ClientEvent<OpenDetail>;
   message: ClientEvent<MessageDetail>;
   reconnecting: ClientEvent<ReconnectingDetail>;
+  /** The token endpoint refused with a reason code; "reconnecting" or "close" follows. */
+  refused: ClientEvent<RefusedDetail>;
   close: ClientEvent<CloseDetail>;
 }
 
@@ -146,6 +184,8 @@ export declare class ApiGatewayWebSocket extends EventTarget {
   readonly state: ConnectionState;
   /** Set once the client stopped for good. */
   readonly closeReason: CloseReason | null;
+  /** The token view's last refusal code; null again once a connection opens. */
+  readonly refusal: RefusalCode | null;
   readonly queuedMessages: number;
   /** Open the connection (again) after it closed. */
   connect(): void;

@@ -103,10 +103,24 @@ export function readPageConfig(elementId = "websocket-config", doc = globalThis.
   return element ? JSON.parse(element.textContent) : {};
 }
 
+/**
+ * The token view's machine-readable refusals (`{"error", "reason"}`) and what the client
+ * does about each: stop ("auth", "refused") or try again later ("rate-limited").
+ */
+export const REFUSALS = Object.freeze({
+  not_authenticated: "auth",
+  forbidden_channel: "refused",
+  invalid_channel: "refused",
+  bad_origin: "refused",
+  rate_limited: "rate-limited",
+});
+
 class TokenError extends Error {
-  constructor(kind, message) {
+  constructor(kind, message, refusal = null, retryAfterMs = refusal ? refusal.retryAfterMs : 0) {
     super(message);
-    this.kind = kind; // "auth", "rate-limited" or "unavailable"
+    this.kind = kind; // "auth", "refused", "rate-limited" or "unavailable"
+    this.refusal = refusal; // { code, status, retryAfterMs } when the server said why
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -114,17 +128,37 @@ function defaultCookieReader(name) {
   return readCookie(globalThis.document ? globalThis.document.cookie : "", name);
 }
 
-// What the token view said, short: its plain-text reason ("Authentication required",
-// "Rate limit exceeded"), or the gist of an HTML error page such as Django's CSRF page.
-async function responseReason(response) {
+// Seconds of a Retry-After header or a `retry_after` field, in ms; 0 when absent.
+function retryAfterMs(value) {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) * 1000 : 0;
+}
+
+// What the token view said: `{ text, code, retryAfterMs }`. `text` is short: the JSON
+// refusal's `error`, a plain-text reason ("Authentication required"), or the gist of an
+// HTML error page such as Django's CSRF page. `code` is the JSON refusal's `reason`.
+async function readRefusal(response) {
+  const header = retryAfterMs(response.headers?.get?.("Retry-After"));
   let text;
   try {
     text = (await response.text()).trim();
   } catch {
-    return "";
+    return { text: "", code: null, retryAfterMs: header };
   }
-  if (!text.startsWith("<")) return text.slice(0, 200);
-  return /csrf/i.test(text) ? "CSRF verification failed" : "";
+  if (text.startsWith("{")) {
+    try {
+      const body = JSON.parse(text);
+      return {
+        text: typeof body.error === "string" ? body.error.slice(0, 200) : "",
+        code: typeof body.reason === "string" ? body.reason : null,
+        retryAfterMs: retryAfterMs(body.retry_after) || header,
+      };
+    } catch {
+      // Not JSON after all: shown as text below.
+    }
+  }
+  if (!text.startsWith("<")) return { text: text.slice(0, 200), code: null, retryAfterMs: header };
+  return { text: /csrf/i.test(text) ? "CSRF verification failed" : "", code: null, retryAfterMs: header };
 }
 
 /**
@@ -140,6 +174,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     this.channel = this.options.channel || "";
     this.state = "closed";
     this.closeReason = null;
+    this.refusal = null; // the token view's last refusal code, until the next open
     this._WebSocket = options.WebSocket || globalThis.WebSocket;
     this._fetch = options.fetch || ((...args) => globalThis.fetch(...args));
     this._setTimeout = options.setTimeout || ((fn, ms) => globalThis.setTimeout(fn, ms));
@@ -179,6 +214,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     if (this.state !== "closed") return;
     this._onlineTarget?.addEventListener("online", this._onOnline);
     this.closeReason = null;
+    this.refusal = null;
     this._attempt = 0;
     this._openedChannel = null;
     this._attemptConnect();
@@ -189,6 +225,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     if (this.state === "closed") this._onlineTarget?.addEventListener("online", this._onOnline);
     this._stop();
     this.closeReason = null;
+    this.refusal = null;
     this._attempt = 0;
     this._attemptConnect();
   }
@@ -240,11 +277,19 @@ export class ApiGatewayWebSocket extends EventTarget {
       token = await this._fetchToken();
     } catch (error) {
       if (generation !== this._generation) return;
+      const refusal = error.refusal;
+      if (refusal) {
+        this.refusal = refusal.code;
+        this.dispatchEvent(new ClientEvent("refused", { ...refusal, message: error.message }));
+        if (generation !== this._generation) return; // a listener closed or reconnected
+      }
       if (error.kind === "auth") {
         this._finish("unauthenticated", error.message);
+      } else if (error.kind === "refused") {
+        this._finish("refused", error.message);
       } else {
         const reason = error.kind === "rate-limited" ? "rate-limited" : "token-unavailable";
-        this._retry(reason, error.message);
+        this._retry(reason, error.message, error.retryAfterMs);
       }
       return;
     }
@@ -316,6 +361,13 @@ export class ApiGatewayWebSocket extends EventTarget {
 
   async _fetchToken() {
     const headers = {};
+    // The channel goes along, so the token view can say why a connect would be refused
+    // (browsers hide the status of a refused WebSocket handshake).
+    let body;
+    if (this.channel) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams({ channel: this.channel }).toString();
+    }
     // The cookie first: it is always current, while a token rendered into the page goes
     // stale when the user logs in again elsewhere. The option covers unreadable cookies.
     const fallback = this.options.csrfToken;
@@ -328,33 +380,41 @@ export class ApiGatewayWebSocket extends EventTarget {
       response = await this._fetch(this.options.tokenUrl, {
         method: "POST",
         headers,
+        body,
         credentials: this.options.credentials,
         cache: "no-store",
       });
     } catch (error) {
       throw new TokenError("unavailable", `Token request failed: ${error.message || error}`);
     }
-    if (response.status === 401 || response.status === 403 || response.status === 429) {
-      const text = await responseReason(response);
-      const limited = response.status === 429 || /rate limit/i.test(text);
-      throw new TokenError(
-        limited ? "rate-limited" : "auth",
-        `Token endpoint answered ${response.status}${text ? `: ${text}` : ""}`,
-      );
-    }
-    if (!response.ok) {
-      throw new TokenError("unavailable", `Token endpoint answered ${response.status}`);
-    }
-    let body;
+    if (!response.ok) throw await this._refusalError(response);
+    let answer;
     try {
-      body = await response.json();
+      answer = await response.json();
     } catch {
       throw new TokenError("unavailable", "Token endpoint did not answer JSON");
     }
-    if (!body || typeof body.token !== "string" || !body.token) {
+    if (!answer || typeof answer.token !== "string" || !answer.token) {
       throw new TokenError("unavailable", "Token endpoint answered without a token");
     }
-    return body.token;
+    return answer.token;
+  }
+
+  async _refusalError(response) {
+    const status = response.status;
+    const said = await readRefusal(response);
+    const message = `Token endpoint answered ${status}${said.text ? `: ${said.text}` : ""}`;
+    const kind = REFUSALS[said.code];
+    if (kind) {
+      const refusal = { code: said.code, status, retryAfterMs: said.retryAfterMs };
+      return new TokenError(kind, message, refusal);
+    }
+    // A view without reason codes: its status and text.
+    if (status === 429 || ((status === 401 || status === 403) && /rate limit/i.test(said.text))) {
+      return new TokenError("rate-limited", message, null, said.retryAfterMs);
+    }
+    if (status === 401 || status === 403) return new TokenError("auth", message);
+    return new TokenError("unavailable", `Token endpoint answered ${status}`);
   }
 
   _opened(rotated) {
@@ -364,6 +424,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._openedAt = now;
     this._lastSentAt = now;
     this._openedChannel = this.channel;
+    this.refusal = null;
     this._setState("open");
     const queue = this._queue;
     this._queue = [];
@@ -381,23 +442,28 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._retry("connection-lost", `Connection closed (${detail})`);
   }
 
-  _retry(reason, message) {
+  // `minDelayMs`: the server's Retry-After, which the backoff never undercuts.
+  _retry(reason, message, minDelayMs = 0) {
     this._generation++;
     this._clearAll();
     if (this._attempt >= this.options.maxRetries) {
       this._finish("gave-up", `Gave up after ${this._attempt} retries; last: ${message}`);
       return;
     }
-    const delayMs = backoffDelay(
-      this._attempt,
-      this.options.initialDelayMs,
-      this.options.maxDelayMs,
-      this._random,
+    const delayMs = Math.max(
+      minDelayMs,
+      backoffDelay(this._attempt, this.options.initialDelayMs, this.options.maxDelayMs, this._random),
     );
     this._attempt += 1;
     this._setState("reconnecting");
     this.dispatchEvent(
-      new ClientEvent("reconnecting", { attempt: this._attempt, delayMs, reason, message }),
+      new ClientEvent("reconnecting", {
+        attempt: this._attempt,
+        delayMs,
+        reason,
+        message,
+        ...this._refusalDetail(),
+      }),
     );
     this._timers.retry = this._setTimeout(() => this._attemptConnect(), delayMs);
   }
@@ -411,7 +477,14 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._onlineTarget?.removeEventListener("online", this._onOnline);
     this.closeReason = reason;
     this._setState("closed");
-    this.dispatchEvent(new ClientEvent("close", { reason, message, dropped }));
+    this.dispatchEvent(
+      new ClientEvent("close", { reason, message, dropped, ...this._refusalDetail() }),
+    );
+  }
+
+  // `{ refusal }` when the token view's refusal is behind this event, else nothing.
+  _refusalDetail() {
+    return this.refusal ? { refusal: this.refusal } : {};
   }
 
   _stop(code = 1000) {

@@ -1,0 +1,87 @@
+"""API ids, stage names and domain names are AWS names: refused by ``clean()`` and again
+before a Management API URL is built, so a crafted value never sends anything."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from django_aws_api_gateway_websockets.messaging.endpoint import management_endpoint
+from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A TCP server on 127.0.0.1 that counts the connections made to it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("api_id", "127.0.0.1:18150/#"),
+        ("api_id", "ABC123"),
+        ("api_id", "abc.evil.com"),
+        ("stage_name", "prod/../x"),
+        ("stage_name", "prod?x=1"),
+        ("domain_name", "evil.com/#"),
+    ],
+)
+def test_clean_refuses_names_aws_would_not_give(db, field, value):
+    gateway = ApiGateway(api_name="names", **{field: value})
+    with pytest.raises(ValidationError) as refused:
+        gateway.full_clean()
+    assert field in refused.value.message_dict
+
+
+def test_aws_names_pass(db):
+    ApiGateway(
+        api_name="names", api_id="a1b2c3d4e5", stage_name="prod_v-2", domain_name="ws.example.com"
+    ).full_clean()
+
+
+def test_a_crafted_api_id_in_the_database_sends_nothing(db, listener):
+    port, accepted = listener
+    gateway = ApiGateway.objects.create(api_name="names", api_id="abc123", stage_name="prod")
+    # Written past clean(), as a raw UPDATE or an old row would be.
+    ApiGateway.objects.filter(pk=gateway.pk).update(api_id=f"127.0.0.1:{port}/#")
+    session = WebSocketSession.objects.create(connection_id="conn=", api_gateway=gateway)
+    session = WebSocketSession.objects.select_related("api_gateway").get(pk=session.pk)
+
+    with pytest.raises(ValueError, match="invalid API id"):
+        session.send_message({"secret": "body"})
+    with pytest.raises(ValueError, match="invalid API id"):
+        WebSocketSession.objects.all().send_message({"secret": "body"})
+    assert accepted == []
+
+
+def test_a_crafted_stage_is_refused_even_with_a_local_endpoint(db, settings):
+    settings.WEBSOCKETS = {"management_endpoint_url": "http://127.0.0.1:9/{stage}"}
+    gateway = ApiGateway(api_name="names", api_id="", stage_name="x/../../evil")
+    with pytest.raises(ValueError, match="invalid API id or stage"):
+        management_endpoint(gateway)
+    gateway.stage_name = "local"
+    assert management_endpoint(gateway) == "http://127.0.0.1:9/local"
