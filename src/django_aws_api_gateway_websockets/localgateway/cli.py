@@ -75,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="@connections requests per second before 429 (0 turns it off).",
     )
     parser.add_argument(
+        "--integration-timeout",
+        type=float,
+        default=defaults.integration_timeout,
+        help="Seconds Django has to answer (AWS: 29).",
+    )
+    parser.add_argument(
         "--integration-connections",
         type=int,
         default=100,
@@ -137,6 +143,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
             "The ApiGateway row has no api_id, so Django would refuse the gateway's calls: "
             "give the row one (any short name, e.g. 'local') or pass --api-id."
         )
+    defaults = Limits()
     limits = Limits(
         frame_bytes=options["frame_bytes"] or None,
         message_bytes=options["message_bytes"] or None,
@@ -144,6 +151,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         max_duration=options["max_duration"] or None,
         connect_rate=options["connect_rate"] or None,
         management_rate=options["management_rate"] or None,
+        integration_timeout=options.get("integration_timeout") or defaults.integration_timeout,
     )
     secret = options.get("gateway_secret")
     return GatewayConfig(

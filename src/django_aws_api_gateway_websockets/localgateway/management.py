@@ -28,7 +28,10 @@ _AUTHORIZATION = re.compile(
 )
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
 _CONNECTION_ID = re.compile(r"[A-Za-z0-9_=+/-]{1,128}")
-_PATH = re.compile(r"/(?P<stage>[^/]+)/@connections/(?P<id>[^/]*)")
+#: ``/{stage}/@connections/{id}``, with ``@`` as is or percent-encoded (AWS documents both),
+#: or without the stage, as through a custom domain mapped with an empty base path.
+_PATH = re.compile(r"(?:/(?P<stage>[^/]+))?/(?:@|%40)connections/(?P<id>[^/]*)")
+_MANAGEMENT = re.compile(r"/(?:@|%40)connections/")
 
 
 @dataclass(frozen=True)
@@ -113,14 +116,15 @@ class ManagementApi:
         self.bucket = rate_limit(limits.management_rate, limits.management_burst, now)
 
     def is_management_path(self, target: str) -> bool:
-        return "/@connections/" in urlsplit(target).path
+        return _MANAGEMENT.search(urlsplit(target).path) is not None
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, now: float
     ) -> tuple[Response, Action]:
         """The answer to one request (``headers`` with lower-case names) and what to do."""
         match = _PATH.fullmatch(urlsplit(target).path)
-        if match is None or (self.stage is not None and match.group("stage") != self.stage):
+        stage = match.group("stage") if match is not None else None
+        if match is None or stage not in (None, self.stage or stage):
             return error_response(403, "ForbiddenException", "Forbidden"), None
         if method not in ("POST", "GET", "DELETE"):
             return error_response(

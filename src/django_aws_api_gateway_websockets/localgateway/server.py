@@ -49,6 +49,16 @@ _DATA = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 #: Seconds a client gets to answer the gateway's close frame before the socket is cut.
 CLOSE_GRACE = 5.0
 
+#: AWS refuses binary frames from clients: "API Gateway rejects it and disconnects the
+#: client with code 1003" (developer guide, "Binary media types for WebSocket APIs").
+UNSUPPORTED_DATA = 1003
+
+#: The reason ``$disconnect`` reports after ``DELETE @connections/{id}``, as AWS words it.
+DELETED_REASON = "Connection Closed Normally"
+
+
+TIMED_OUT = "timed out"
+
 
 @dataclass(frozen=True)
 class IntegrationResult:
@@ -69,6 +79,8 @@ class WebSocketSink:
         self.frame_bytes = frame_bytes or 0
         self.eof_sent = False
         self.close_deadline: float | None = None
+        #: The code and reason ``$disconnect`` reports when the gateway's own differ.
+        self.reported_status: tuple[int, str] | None = None
 
     def flush(self) -> None:
         for chunk in self.protocol.data_to_send():
@@ -239,6 +251,7 @@ class LocalGateway:
             action.connection.sink.send(action.data)
         elif isinstance(action, Disconnect):
             self.table.remove(action.connection.connection_id)
+            action.connection.sink.reported_status = (1000, DELETED_REASON)
             action.connection.sink.close(1000, "", now)
         connection_id = request.target.rsplit("/", 1)[-1]
         logger.info(
@@ -298,7 +311,7 @@ class LocalGateway:
         self._log_call("CONNECT", connection_id, f"from {ip} {_redact(request.target)}", result)
         if result.status is None or not 200 <= result.status < 300:
             self.table.remove(connection_id)
-            status = result.status or (504 if "timed out" in result.error else 502)
+            status = result.status or (504 if result.error == TIMED_OUT else 502)
             await self._reject(sink, status, result.body, "")
             return
         subprotocol = result.headers.get("sec-websocket-protocol")
@@ -350,6 +363,12 @@ class LocalGateway:
                 for frame in protocol.events_received():
                     if not isinstance(frame, Frame) or frame.opcode not in _DATA:
                         continue
+                    if sink.close_deadline is not None:
+                        break  # closing: what the client sends now is not forwarded
+                    if frame.opcode is Opcode.BINARY:
+                        self.table.remove(connection.connection_id)
+                        sink.close(UNSUPPORTED_DATA, "", self.clock())
+                        break
                     parts.append(bytes(frame.data))
                     if frame.fin:
                         body, parts = b"".join(parts), []
@@ -365,7 +384,7 @@ class LocalGateway:
             self.table.remove(connection.connection_id)
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.config.limits.integration_timeout)
-        code, reason = _close_status(protocol)
+        code, reason = sink.reported_status or _close_status(protocol)
         await self._disconnect(client, code, reason)
 
     async def _message(self, connection: Connection, client: ClientInfo, body: bytes) -> None:
@@ -375,8 +394,10 @@ class LocalGateway:
         if connection.connection_id not in self.table:
             return
         if result.status is None:
+            timed_out = result.error == TIMED_OUT
             reply = {
-                "message": "Internal server error",
+                # AWS's words for an integration over its timeout, and for any other failure.
+                "message": "Endpoint request timed out" if timed_out else "Internal server error",
                 "connectionId": client.connection_id,
                 "requestId": str(uuid.uuid4()),
             }
@@ -394,7 +415,7 @@ class LocalGateway:
                 label,
             )
             return
-        result = await self._call(disconnect_request(self.config, client, code, reason))
+        result = await self._call(disconnect_request(self.config, client))
         self._log_call("DISCONNECT", client.connection_id, label, result)
 
     async def _call(self, request: IntegrationRequest) -> IntegrationResult:
@@ -407,7 +428,7 @@ class LocalGateway:
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 return IntegrationResult(response.status, headers, body)
         except asyncio.TimeoutError:
-            return IntegrationResult(None, {}, b"", "timed out")
+            return IntegrationResult(None, {}, b"", TIMED_OUT)
         except aiohttp.ClientError as exc:
             return IntegrationResult(None, {}, b"", str(exc) or type(exc).__name__)
 
