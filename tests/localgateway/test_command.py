@@ -86,6 +86,28 @@ def test_the_command_line_wins_over_the_row(gateway):
     assert config.integration_pool_size == 8
 
 
+def test_the_connection_limits_come_from_the_command_line():
+    defaults = build_config(parse("--target", "http://127.0.0.1:8000/ws/")).limits
+    assert (defaults.handshake_timeout, defaults.max_connections) == (10.0, 10_000)
+    options = parse(
+        "--target",
+        "http://127.0.0.1:8000/ws/",
+        "--handshake-timeout",
+        "2.5",
+        "--keepalive-timeout",
+        "0",
+        "--max-connections",
+        "50",
+        "--integration-timeout",
+        "3",
+    )
+    limits = build_config(options).limits
+    assert limits.handshake_timeout == 2.5
+    assert limits.keepalive_timeout is None
+    assert limits.max_connections == 50
+    assert limits.integration_timeout == 3.0
+
+
 def test_a_row_without_an_api_id_needs_one_from_the_command_line(gateway):
     gateway.api_id = ""
     gateway.save(update_fields=["api_id"])

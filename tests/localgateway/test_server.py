@@ -18,7 +18,8 @@ from aiohttp import web
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from django_aws_api_gateway_websockets.localgateway import Limits
+from django_aws_api_gateway_websockets.localgateway import Limits, server
+from django_aws_api_gateway_websockets.localgateway.config import is_loopback
 from django_aws_api_gateway_websockets.localgateway.server import logger
 from tests.localgateway.helpers import logged_disconnect, management_client, running
 
@@ -489,3 +490,91 @@ def test_a_client_that_closes_and_resets_at_once_still_gets_its_disconnect(caplo
     caplog.set_level("INFO", logger.name)
     disconnect = run(scenario())
     assert logged_disconnect(caplog, disconnect.headers["connectionId"])[:4] in {"1000", "1006"}
+
+
+def test_a_half_open_handshake_is_closed_after_the_handshake_timeout():
+    """A slowloris client (TCP open, a partial request head, then nothing) holds nothing
+    beyond ``handshake_timeout``; an idle keep-alive connection goes after its own."""
+
+    async def scenario():
+        limits = Limits(handshake_timeout=0.3, keepalive_timeout=0.5)
+        async with running(limits=limits) as (gateway, _):
+            loop = asyncio.get_running_loop()
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+            started = loop.time()
+            answer = await asyncio.wait_for(reader.read(), 5)  # until the gateway closes
+            slowloris = loop.time() - started, answer
+            writer.close()
+            # A complete request on a keep-alive connection, then silence.
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(b"GET /local HTTP/1.1\r\nHost: x\r\n\r\n")
+            status_line = await reader.readline()
+            started = loop.time()
+            await asyncio.wait_for(reader.read(), 5)
+            keepalive = loop.time() - started, status_line
+            writer.close()
+            await asyncio.sleep(0.05)
+            return slowloris, keepalive, len(gateway._handlers)
+
+    (slow_seconds, answer), (idle_seconds, status_line), handlers = run(scenario())
+    assert 0.25 <= slow_seconds < 2
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert status_line.startswith(b"HTTP/1.1 426")
+    assert 0.45 <= idle_seconds < 2
+    assert handlers == 0
+
+
+def test_the_connection_cap_refuses_the_next_connection_with_503():
+    async def scenario():
+        async with running(limits=Limits(max_connections=2)) as (gateway, fake):
+            first = await websockets.connect(gateway.url)
+            second = await websockets.connect(gateway.url)
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(gateway.url)
+            await first.close()
+            await fake.wait_for("disconnect")
+            await asyncio.sleep(0.05)  # the first connection's handler ends
+            async with websockets.connect(gateway.url):  # room again
+                pass
+            await second.close()
+            return refused.value.response, fake.routes().count("connect")
+
+    response, connects = run(scenario())
+    assert response.status_code == 503
+    assert b"Too many connections" in response.body
+    assert connects == 3  # the refused one never reached Django
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
+)
+def test_addresses_beyond_loopback_are_told_apart(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_binding_beyond_loopback_logs_a_warning(caplog, monkeypatch):
+    """Tests bind loopback only, so the address check is told the address is not: the
+    gateway then warns, and on loopback it says nothing."""
+
+    async def scenario():
+        async with running():
+            pass
+
+    run(scenario())
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    monkeypatch.setattr(server, "is_loopback", lambda host: False)  # as on 0.0.0.0
+    run(scenario())
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "beyond this machine" in warning.getMessage()

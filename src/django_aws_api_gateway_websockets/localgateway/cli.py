@@ -81,6 +81,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Seconds Django has to answer (AWS: 29).",
     )
     parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=defaults.handshake_timeout,
+        help="Seconds a new connection has to send its request (0 turns it off).",
+    )
+    parser.add_argument(
+        "--keepalive-timeout",
+        type=float,
+        default=defaults.keepalive_timeout,
+        help="Seconds an idle Management API connection is kept (0 turns it off).",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        help="Connections held at once; the next gets 503 (0 turns the cap off).",
+    )
+    parser.add_argument(
         "--integration-connections",
         type=int,
         default=100,
@@ -152,6 +170,9 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         connect_rate=options["connect_rate"] or None,
         management_rate=options["management_rate"] or None,
         integration_timeout=options.get("integration_timeout") or defaults.integration_timeout,
+        handshake_timeout=options.get("handshake_timeout", defaults.handshake_timeout) or None,
+        keepalive_timeout=options.get("keepalive_timeout", defaults.keepalive_timeout) or None,
+        max_connections=options.get("max_connections", defaults.max_connections) or None,
     )
     secret = options.get("gateway_secret")
     return GatewayConfig(

@@ -24,7 +24,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from . import httpio
-from .config import DEFAULT, GatewayConfig
+from .config import DEFAULT, GatewayConfig, is_loopback
 from .connections import GOING_AWAY, Connection, ConnectionTable, State, new_connection_id
 from .integration import (
     ClientInfo,
@@ -55,6 +55,9 @@ UNSUPPORTED_DATA = 1003
 
 #: The reason ``$disconnect`` reports after ``DELETE @connections/{id}``, as AWS words it.
 DELETED_REASON = "Connection Closed Normally"
+
+#: Seconds a connection over the cap gets to send its request before its 503.
+REFUSAL_GRACE = 1.0
 
 
 TIMED_OUT = "timed out"
@@ -172,6 +175,13 @@ class LocalGateway:
             self._handle, self.host, self.port, limit=httpio.MAX_HEAD_BYTES
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if not is_loopback(self.host):
+            logger.warning(
+                "Listening on %s, beyond this machine: anyone who can reach it can open "
+                "WebSockets to your Django and call the Management API. Use --host "
+                "127.0.0.1 unless you mean it.",
+                self.host,
+            )
         logger.info("Local gateway for API %s on %s", self.config.api_id, self.url)
         logger.info("Management API at %s/@connections/{id}", self.management_endpoint)
         logger.info("Integration base %s", self.config.base_url)
@@ -204,15 +214,27 @@ class LocalGateway:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        limits = self.config.limits
+        if limits.max_connections and len(self._handlers) >= limits.max_connections:
+            await self._refuse(reader, writer)
+            return
         self._handlers[task] = writer
         peer = writer.get_extra_info("peername")
         ip = peer[0] if peer else "127.0.0.1"
+        first = True
         try:
             while True:
                 try:
-                    request = await httpio.read_request(reader)
+                    timeout = limits.handshake_timeout if first else limits.keepalive_timeout
+                    try:
+                        request = await asyncio.wait_for(httpio.read_request(reader), timeout)
+                    except asyncio.TimeoutError:
+                        if first:
+                            raise httpio.BadRequest(408, "Request Timeout") from None
+                        return  # an idle keep-alive connection
                     if request is None:
                         return
+                    first = False
                     if request.is_websocket:
                         self._websocket_handlers.add(task)
                         await self._websocket(request, reader, writer, ip)
@@ -231,12 +253,31 @@ class LocalGateway:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """503 for a connection over the cap, after its request head if it comes quickly
+        (closing on unread bytes would reset the connection before the answer is read)."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REFUSAL_GRACE)
+        logger.info("%-10s over the cap of %d connections -> 503", "REFUSED", len(self._handlers))
+        body = b'{"message":"Too many connections"}'
+        with contextlib.suppress(Exception):
+            writer.write(httpio.response_bytes(503, body, (), keep_alive=False))
+            await writer.drain()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
     async def _http(
         self, request: httpio.Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """One plain HTTP request; returns whether the connection stays open."""
         max_body = max(2 * (self.config.limits.message_bytes or 0), 1024 * 1024)
-        body = await httpio.read_body(reader, request, max_body)
+        try:
+            body = await asyncio.wait_for(
+                httpio.read_body(reader, request, max_body), self.config.limits.handshake_timeout
+            )
+        except asyncio.TimeoutError:
+            raise httpio.BadRequest(408, "Request Timeout") from None
         if not self.management.is_management_path(request.target):
             status, text = (426, "Upgrade Required") if request.method == "GET" else (403, "")
             body_text = json.dumps({"message": text or "Missing Authentication Token"}).encode()
