@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
-from django_aws_api_gateway_websockets.localgateway import GatewayConfig, Limits
+from django_aws_api_gateway_websockets.localgateway import Credentials, GatewayConfig, Limits
 from django_aws_api_gateway_websockets.localgateway.server import LocalGateway
 
 Responder = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,10 +80,12 @@ async def running(
     target: str | None = None,
     **config: Any,
 ) -> AsyncIterator[tuple[LocalGateway, FakeDjango]]:
-    """Fake Django and a gateway in front of it, in the running loop.
+    """Fake Django and a gateway in front of it, in the running loop, verifying
+    signatures against the test credentials (strict mode) unless told otherwise.
 
     ``route_paths`` maps additional route keys to paths on the fake Django.
     """
+    config.setdefault("credentials", CREDENTIALS)
     fake = FakeDjango()
     app = web.Application()
     app.router.add_post("/ws/{route}", fake._handle)
@@ -109,6 +111,7 @@ async def running(
 #: The credentials the test gateways verify signatures against (strict mode).
 ACCESS_KEY = "AKIDLOCAL"
 SECRET_KEY = "local"
+CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY, "us-east-1")
 
 
 def management_client(endpoint: str, secret: str = SECRET_KEY) -> Any:

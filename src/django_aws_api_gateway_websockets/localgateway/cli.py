@@ -11,7 +11,7 @@ import logging
 import signal
 from typing import Any
 
-from .config import GatewayConfig, Limits
+from .config import Credentials, GatewayConfig, Limits
 from .server import LocalGateway, logger
 
 
@@ -59,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         metavar="FRACTION",
         help="Drop $disconnect calls (all, or this fraction) to rehearse best-effort delivery.",
+    )
+    parser.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        help="Strict mode: verify @connections signatures against the credentials Django "
+        "signs with (its AWS settings, else the package's local ones), as AWS does.",
     )
     defaults = Limits()
     parser.add_argument("--frame-bytes", type=int, default=defaults.frame_bytes)
@@ -128,6 +134,31 @@ def _configured_secret() -> str | None:
     return secrets[0] if secrets else None
 
 
+def signing_credentials() -> Credentials:
+    """The credentials and region a deployed Django would sign ``@connections`` calls
+    with: its AWS settings as the package resolves them (``python -m`` without Django
+    settings: boto3's default chain)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from ..messaging.endpoint import signing_region
+        from ..messaging.signing import current_credentials
+
+        frozen = current_credentials(for_aws=False)
+        return Credentials(frozen.access_key, frozen.secret_key, signing_region())
+    import boto3
+
+    session = boto3.session.Session()
+    found = session.get_credentials()
+    if found is None:
+        raise ValueError(
+            "--verify-signatures needs the credentials Django signs with: set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run it through manage.py."
+        )
+    frozen = found.get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, session.region_name)
+
+
 def gateway_row_settings(pk: int | None) -> dict[str, Any]:
     """What an ``ApiGateway`` row says about its API: the only row when ``pk`` is None."""
     from ..models import ApiGateway
@@ -187,6 +218,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         gateway_secret=secret if secret is not None else _configured_secret(),
         drop_disconnect=options.get("drop_disconnect") or 0.0,
         limits=limits,
+        credentials=signing_credentials() if options.get("verify_signatures") else None,
         integration_pool_size=options.get("integration_connections") or 100,
     )
 

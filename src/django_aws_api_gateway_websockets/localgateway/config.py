@@ -49,6 +49,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    """The key Django signs its Management API calls with: in strict mode the gateway
+    verifies every signature against it, as AWS verifies them against IAM's."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    #: The region signatures must be scoped to (``None``: whatever the caller signed for).
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     """One WebSocket API as API Gateway would run it, with HTTP_PROXY integrations."""
 
@@ -67,6 +78,9 @@ class GatewayConfig:
     #: Fraction (0 to 1) of ``$disconnect`` calls dropped, to rehearse best-effort delivery.
     drop_disconnect: float = 0.0
     limits: Limits = field(default_factory=Limits)
+    #: Strict mode: verify ``@connections`` signatures against these credentials (``None``:
+    #: any well-formed signature is accepted).
+    credentials: Credentials | None = None
     #: Integration connections kept open to Django.
     integration_pool_size: int = 100
 

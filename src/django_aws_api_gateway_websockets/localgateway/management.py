@@ -1,11 +1,12 @@
 """The Management API (``/{stage}/@connections/{id}``) as decisions, without I/O.
 
 Answers like AWS so that unchanged boto3 code behaves as in production: a well-formed
-SigV4 ``Authorization`` header is required (any credentials: nothing is checked against
-a secret), 410 ``GoneException`` for ids that are unknown, closed or still in their
-``$connect``, 413 ``PayloadTooLargeException`` over 128 KB, 429
-``LimitExceededException`` over the request rate or when the client's buffer is full,
-and ``connectedAt``, ``lastActiveAt`` and ``identity`` on GET.
+SigV4 ``Authorization`` header is required, and in strict mode (credentials given) its
+signature must verify against them (403 ``InvalidSignatureException`` otherwise); 410
+``GoneException`` for ids that are unknown, closed or still in their ``$connect``, 413
+``PayloadTooLargeException`` over 128 KB, 429 ``LimitExceededException`` over the
+request rate or when the client's buffer is full, and ``connectedAt``, ``lastActiveAt``
+and ``identity`` on GET.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
-from .config import Limits
+from .config import Credentials, Limits
 from .connections import Connection, ConnectionTable
 from .limits import admits, rate_limit
+from .sigv4 import verify
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/execute-api/aws4_request,\s*"
@@ -108,8 +110,10 @@ class ManagementApi:
         limits: Limits,
         buffered_bytes: Callable[[Connection], int] = lambda connection: 0,
         now: float = 0.0,
+        credentials: Credentials | None = None,
     ) -> None:
         self.stage = stage
+        self.credentials = credentials
         self.table = table
         self.limits = limits
         self.buffered_bytes = buffered_bytes
@@ -136,6 +140,10 @@ class ManagementApi:
         if problem is not None:
             kind = "MissingAuthenticationToken" if "Missing" in problem else "IncompleteSignature"
             return error_response(403, kind + "Exception", problem), None
+        if self.credentials is not None:
+            failure = verify(method, target, headers, body, self.credentials, now)
+            if failure is not None:
+                return error_response(403, *failure), None
         connection_id = unquote(match.group("id"))
         if not _CONNECTION_ID.fullmatch(connection_id):
             return error_response(

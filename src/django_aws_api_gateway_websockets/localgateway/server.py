@@ -145,7 +145,9 @@ class LocalGateway:
         self.route_keys = {*config.routes, DEFAULT}
         self.table = ConnectionTable()
         now = clock()
-        self.management = ManagementApi(config.stage, self.table, config.limits, _buffered, now)
+        self.management = ManagementApi(
+            config.stage, self.table, config.limits, _buffered, now, config.credentials
+        )
         self.connect_bucket = rate_limit(
             config.limits.connect_rate, config.limits.connect_burst, now
         )
@@ -178,9 +180,10 @@ class LocalGateway:
         if not is_loopback(self.host):
             logger.warning(
                 "Listening on %s, beyond this machine: anyone who can reach it can open "
-                "WebSockets to your Django and call the Management API. Use --host "
+                "WebSockets to your Django and call the Management API%s. Use --host "
                 "127.0.0.1 unless you mean it.",
                 self.host,
+                "" if self.config.credentials else " with any signature (no --verify-signatures)",
             )
         logger.info("Local gateway for API %s on %s", self.config.api_id, self.url)
         logger.info("Management API at %s/@connections/{id}", self.management_endpoint)
