@@ -5,13 +5,15 @@ Three processes, as in development: Django (the package's ``WebSocketView`` unde
 ``runserver``'s threaded WSGI server, or under gunicorn with threads, a production
 server), the gateway (``python -m django_aws_api_gateway_websockets.localgateway``, in
 strict mode: every Management API signature is verified) and this one, which holds the
-clients. Each client connects (paced under the 500/s connect limit), then sends
-``--messages`` messages one after the other; the handler answers each through
-``send_message`` (or, with ``--route-response``, with its return value). Prints, per
-server: connections held, connects/s, round trips/s, round-trip p50/p99 (queueing
-included: every client has a message in flight) and lost messages (must be 0).
+clients. Every client connects (paced under the 500/s connect limit) and is held open
+to the end; ``--senders`` of them then send ``--messages`` messages one after the other,
+and the handler answers each through ``send_message`` (or, with ``--route-response``,
+with its return value). Prints, per server: connections held (and still open at the
+end), connects/s, round trips/s, round-trip p50/p99 (queueing included), answers timed
+out as AWS would (over 29 s), lost messages (must be 0) and each process's CPU per
+round trip.
 
-    python benchmarks/localgateway.py [--clients 5000] [--messages 3] [--server both]
+    python benchmarks/localgateway.py [--clients 5000] [--senders 1000] [--server both]
 
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`` runs Django on PostgreSQL (in
 its own ``test_lgbench`` database, or ``TEST_DB_NAME``); the default is a temporary SQLite
@@ -152,6 +154,7 @@ def run_gunicorn(application: Any, port: int) -> None:
                 "threads": THREADS,
                 "backlog": 2048,
                 "keepalive": 75,
+                "timeout": 300,  # a worker busy on a loaded machine is not a hung one
                 "loglevel": "warning",
                 "when_ready": lambda server: print("ready", flush=True),
             }
@@ -186,44 +189,63 @@ class Run:
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.started = asyncio.Event()
+        self.finished = asyncio.Event()
         self.held = 0
+        self.conversing = 0
+        self.open_at_end = 0
         self.sent = 0
         self.received = 0
+        self.timed_out = 0
         self.latencies: list[float] = []
         self.errors: list[BaseException] = []
 
 
 async def client(url: str, messages: int, run: Run) -> None:
+    """Connect, wait for the start, send ``messages`` one after the other (none for an
+    idle client), then wait for every client to finish and check it is still open."""
     try:
         async with websockets.connect(
             url, open_timeout=60, max_queue=None, ping_interval=None, close_timeout=5
         ) as ws:
             run.held += 1
+            run.conversing += bool(messages)
             await run.started.wait()
-            for seq in range(messages):
-                if time.perf_counter() > run.deadline:
-                    return
-                sent = time.perf_counter()
-                await ws.send(json.dumps({"action": "echo", "seq": seq, "sent": sent}))
-                run.sent += 1
-                try:
-                    reply = json.loads(await asyncio.wait_for(ws.recv(), 60))
-                except (asyncio.TimeoutError, websockets.ConnectionClosed):
-                    return
-                if reply.get("seq") == seq:
-                    run.received += 1
-                    run.latencies.append(time.perf_counter() - sent)
+            try:
+                await converse(ws, messages, run)
+            finally:
+                run.conversing -= bool(messages)
+            await run.finished.wait()
+            run.open_at_end += ws.state is websockets.State.OPEN
     except Exception as exc:  # a refused or dropped connection: counted, not raised
         run.errors.append(exc)
 
 
-async def drive(
-    url: str, clients: int, messages: int, connect_rate: float, seconds: float, pids: dict[str, int]
-) -> dict[str, Any]:
-    run = Run(deadline=time.perf_counter() + seconds)
+async def converse(ws: Any, messages: int, run: Run) -> None:
+    for seq in range(messages):
+        if time.perf_counter() > run.deadline:
+            return
+        sent = time.perf_counter()
+        await ws.send(json.dumps({"action": "echo", "seq": seq, "sent": sent}))
+        run.sent += 1
+        try:
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 60))
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            return
+        if reply.get("seq") == seq:
+            run.received += 1
+            run.latencies.append(time.perf_counter() - sent)
+        elif reply.get("message") == "Endpoint request timed out":
+            run.timed_out += 1  # AWS's answer when Django is over 29 s behind
+            return
+
+
+async def drive(url: str, options: argparse.Namespace, pids: dict[str, int]) -> dict[str, Any]:
+    clients, connect_rate = options.clients, options.connect_rate
+    run = Run(deadline=time.perf_counter() + options.seconds)
     tasks = []
     connect_start = time.perf_counter()
     for index in range(clients):
+        messages = options.messages if index < options.senders else 0
         tasks.append(asyncio.create_task(client(url, messages, run)))
         await asyncio.sleep(
             max(0.0, connect_start + (index + 1) / connect_rate - time.perf_counter())
@@ -236,11 +258,16 @@ async def drive(
     cpu = {name: cpu_seconds(pid, name != "clients") for name, pid in pids.items()}
     begin = time.perf_counter()
     run.started.set()
-    await asyncio.gather(*tasks)
+    while run.conversing and time.perf_counter() < run.deadline + 60:
+        await asyncio.sleep(0.01)
     seconds_taken = time.perf_counter() - begin
+    run.finished.set()
+    await asyncio.gather(*tasks)
     cpu = {name: cpu_seconds(pid, name != "clients") - cpu[name] for name, pid in pids.items()}
     return {
         "held": held,
+        "open_at_end": run.open_at_end,
+        "timed_out": run.timed_out,
         "connect_seconds": connect_seconds,
         "sent": run.sent,
         "received": run.received,
@@ -300,16 +327,7 @@ def measure(server: str, options: argparse.Namespace) -> dict[str, Any]:
         time.sleep(1.0)  # the gateway binds its port, gunicorn's workers boot
         url = f"ws://127.0.0.1:{gateway_port}/bench"
         pids = {"django": django.pid, "gateway": gateway.pid, "clients": os.getpid()}
-        return asyncio.run(
-            drive(
-                url,
-                options.clients,
-                options.messages,
-                options.connect_rate,
-                options.seconds,
-                pids,
-            )
-        )
+        return asyncio.run(drive(url, options, pids))
     finally:
         for process in (gateway, django):
             process.send_signal(2)
@@ -323,17 +341,19 @@ def measure(server: str, options: argparse.Namespace) -> dict[str, Any]:
 def report(server: str, options: argparse.Namespace, result: dict[str, Any]) -> bool:
     """Print one server's figures; whether no message was lost."""
     latencies = result["latencies"]
-    lost = result["sent"] - result["received"]
+    lost = result["sent"] - result["received"] - result["timed_out"]
     mode = "route response" if options.route_response else "send_message"
     print(f"{server} ({'your handler' if options.url else mode}, {os.cpu_count()} cores)")
-    print(f"  connections held:        {result['held']} of {options.clients}")
+    held, still_open = result["held"], result["open_at_end"]
+    print(f"  connections held:        {held} of {options.clients}, {still_open} open at the end")
     print(
         f"  connects per second:     {result['held'] / result['connect_seconds']:.0f}"
         f" (paced at {options.connect_rate:.0f})"
     )
-    expected = options.clients * options.messages
+    expected = min(options.senders, options.clients) * options.messages
     sent, received = result["sent"], result["received"]
     print(f"  messages:                {sent} sent of {expected}, {received} replies")
+    print(f"  timed out (over 29 s):   {result['timed_out']}")
     print(f"  round trips per second:  {result['received'] / result['seconds']:.0f}")
     if latencies:
         p50 = statistics.median(latencies) * 1000
@@ -348,13 +368,20 @@ def report(server: str, options: argparse.Namespace, result: dict[str, Any]) -> 
         print(f"  2 idle cores would give: {2e6 / total:.0f} round trips per second")
     for error in result["errors"][:3]:
         print(f"  client error: {error!r}")
-    return lost == 0 and not result["errors"]
+    return lost == 0 and not result["errors"] and still_open == held
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=5000)
-    parser.add_argument("--messages", type=int, default=3, help="Messages per client.")
+    parser.add_argument("--messages", type=int, default=5, help="Messages per sender.")
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=1000,
+        help="Clients that send messages; the others are held open, idle, and checked at the "
+        "end (every client sending at once only measures queueing).",
+    )
     parser.add_argument("--connect-rate", type=float, default=450.0, help="Connects per second.")
     parser.add_argument("--server", choices=(*SERVERS, "both"), default="both")
     parser.add_argument(
@@ -379,8 +406,7 @@ def main() -> int:
         serve_django(int(port), int(gateway_port), server, options.route_response)
         return 0
     if options.url:
-        args = (options.clients, options.messages, options.connect_rate, options.seconds)
-        result = asyncio.run(drive(options.url, *args, {"clients": os.getpid()}))
+        result = asyncio.run(drive(options.url, options, {"clients": os.getpid()}))
         return 0 if report(options.url, options, result) else 1
     servers = SERVERS if options.server == "both" else (options.server,)
     results = {server: measure(server, options) for server in servers}

@@ -169,7 +169,12 @@ class LocalGateway:
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.integration_pool_size),
-            timeout=aiohttp.ClientTimeout(total=self.config.limits.integration_timeout),
+            # Counted from the call reaching Django, as in AWS: waiting here for one of
+            # the pool's connections is the local gateway's own queue, not Django's time.
+            timeout=aiohttp.ClientTimeout(
+                sock_connect=self.config.limits.integration_timeout,
+                sock_read=self.config.limits.integration_timeout,
+            ),
             skip_auto_headers=("User-Agent", "Content-Type", "Accept", "Accept-Encoding"),
             auto_decompress=False,
         )
