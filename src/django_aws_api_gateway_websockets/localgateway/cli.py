@@ -80,30 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.management_rate,
         help="@connections requests per second before 429 (0 turns it off).",
     )
-    parser.add_argument(
-        "--integration-timeout",
-        type=float,
-        default=defaults.integration_timeout,
-        help="Seconds Django has to answer (AWS: 29).",
-    )
-    parser.add_argument(
-        "--handshake-timeout",
-        type=float,
-        default=defaults.handshake_timeout,
-        help="Seconds a new connection has to send its request (0 turns it off).",
-    )
-    parser.add_argument(
-        "--keepalive-timeout",
-        type=float,
-        default=defaults.keepalive_timeout,
-        help="Seconds an idle Management API connection is kept (0 turns it off).",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=int,
-        default=defaults.max_connections,
-        help="Connections held at once; the next gets 503 (0 turns the cap off).",
-    )
+    for flag, kind, text in (
+        ("--integration-timeout", float, "Seconds Django has to answer (AWS: 29)."),
+        ("--handshake-timeout", float, "Seconds a new connection has to send its request."),
+        ("--keepalive-timeout", float, "Seconds an idle Management API connection is kept."),
+        ("--max-connections", int, "Connections held at once; the next one gets 503."),
+    ):
+        default = getattr(defaults, flag[2:].replace("-", "_"))
+        parser.add_argument(flag, type=kind, default=default, help=text + " 0 turns it off.")
     parser.add_argument(
         "--integration-connections",
         type=int,
