@@ -129,7 +129,11 @@ def signing_credentials() -> Credentials:
         from ..messaging.signing import current_credentials
 
         frozen = current_credentials(for_aws=False)
-        return Credentials(frozen.access_key, frozen.secret_key, signing_region())
+        try:
+            region: str | None = signing_region()
+        except RuntimeError:  # no region and sending still points at AWS: any region
+            region = None
+        return Credentials(frozen.access_key, frozen.secret_key, region)
     import boto3
 
     session = boto3.session.Session()
