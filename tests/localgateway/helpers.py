@@ -11,9 +11,12 @@ from typing import Any
 
 import boto3
 from aiohttp import web
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 
-from django_aws_api_gateway_websockets.localgateway import GatewayConfig, Limits
+from django_aws_api_gateway_websockets.localgateway import Credentials, GatewayConfig, Limits
 from django_aws_api_gateway_websockets.localgateway.server import LocalGateway
 
 Responder = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -77,10 +80,12 @@ async def running(
     target: str | None = None,
     **config: Any,
 ) -> AsyncIterator[tuple[LocalGateway, FakeDjango]]:
-    """Fake Django and a gateway in front of it, in the running loop.
+    """Fake Django and a gateway in front of it, in the running loop, verifying
+    signatures against the test credentials (strict mode) unless told otherwise.
 
     ``route_paths`` maps additional route keys to paths on the fake Django.
     """
+    config.setdefault("credentials", CREDENTIALS)
     fake = FakeDjango()
     app = web.Application()
     app.router.add_post("/ws/{route}", fake._handle)
@@ -103,12 +108,52 @@ async def running(
         await runner.cleanup()
 
 
-def management_client(endpoint: str) -> Any:
-    """Unchanged boto3, dummy credentials, no retries (so 429 is seen, not retried)."""
+#: The credentials the test gateways verify signatures against (strict mode).
+ACCESS_KEY = "AKIDLOCAL"
+SECRET_KEY = "local"
+CREDENTIALS = Credentials(ACCESS_KEY, SECRET_KEY, "us-east-1")
+
+
+def management_client(endpoint: str, secret: str = SECRET_KEY) -> Any:
+    """Unchanged boto3, the test credentials, no retries (so 429 is seen, not retried)."""
     return boto3.session.Session(
-        aws_access_key_id="AKIDLOCAL", aws_secret_access_key="local", region_name="us-east-1"
+        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=secret, region_name="us-east-1"
     ).client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint,
         config=Config(retries={"total_max_attempts": 1}),
     )
+
+
+def sigv4_headers(
+    method: str,
+    url: str,
+    body: bytes = b"",
+    *,
+    secret: str = SECRET_KEY,
+    amz_date: str | None = None,
+) -> dict[str, str]:
+    """botocore's SigV4 headers for one request, at ``amz_date`` (``20000101T000000Z``)
+    or now; ``url`` is sent as is, so ``%40connections`` stays encoded."""
+    request = AWSRequest(method=method, url=url, data=body)
+    signer = SigV4Auth(ReadOnlyCredentials(ACCESS_KEY, secret, None), "execute-api", "us-east-1")
+    if amz_date is None:
+        signer.add_auth(request)
+    else:
+        request.context["timestamp"] = amz_date
+        signer._modify_request_before_signing(request)
+        canonical = signer.canonical_request(request)
+        signature = signer.signature(signer.string_to_sign(request, canonical), request)
+        signer._inject_signature_to_request(request, signature)
+    return dict(request.headers.items())
+
+
+def logged_disconnect(caplog: Any, connection_id: str) -> str:
+    """The code and reason the gateway logged for the connection's ``$disconnect``
+    (``"1000 'Connection Closed Normally'"``): AWS gives them to Lambda integrations
+    only, so the gateway logs them instead of sending them to Django."""
+    for record in caplog.records:
+        message = record.getMessage()
+        if message.startswith("DISCONNECT") and connection_id in message:
+            return message.split(connection_id, 1)[1].split(" -> ")[0].strip()
+    raise AssertionError(f"no $disconnect logged for {connection_id}")

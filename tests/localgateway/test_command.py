@@ -19,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from django_aws_api_gateway_websockets.localgateway import Credentials
 from django_aws_api_gateway_websockets.localgateway.__main__ import main
 from django_aws_api_gateway_websockets.localgateway.cli import (
     add_arguments,
@@ -84,6 +85,37 @@ def test_the_command_line_wins_over_the_row(gateway):
     assert config.limits.idle_timeout is None
     assert config.gateway_secret == "x" * 32
     assert config.integration_pool_size == 8
+
+
+@override_settings(AWS_ACCESS_KEY_ID="AKIDDJANGO", AWS_SECRET_ACCESS_KEY="django-secret")
+def test_verify_signatures_takes_the_credentials_django_signs_with():
+    assert build_config(parse("--target", "http://127.0.0.1:8000/ws/")).credentials is None
+    options = parse("--target", "http://127.0.0.1:8000/ws/", "--verify-signatures")
+    credentials = build_config(options).credentials
+    assert credentials == Credentials("AKIDDJANGO", "django-secret", "eu-west-1")
+    assert "django-secret" not in repr(credentials)
+
+
+def test_the_connection_limits_come_from_the_command_line():
+    defaults = build_config(parse("--target", "http://127.0.0.1:8000/ws/")).limits
+    assert (defaults.handshake_timeout, defaults.max_connections) == (10.0, 10_000)
+    options = parse(
+        "--target",
+        "http://127.0.0.1:8000/ws/",
+        "--handshake-timeout",
+        "2.5",
+        "--keepalive-timeout",
+        "0",
+        "--max-connections",
+        "50",
+        "--integration-timeout",
+        "3",
+    )
+    limits = build_config(options).limits
+    assert limits.handshake_timeout == 2.5
+    assert limits.keepalive_timeout is None
+    assert limits.max_connections == 50
+    assert limits.integration_timeout == 3.0
 
 
 def test_a_row_without_an_api_id_needs_one_from_the_command_line(gateway):

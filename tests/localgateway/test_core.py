@@ -60,14 +60,22 @@ SIGNED = {
             '{"action": "${request.body.other}", "other": "no"}',
             "${request.body.other}",
         ),
-        ("$request.body.action", '{"other": 1}', None),
-        ("$request.body.action", '{"action": null}', None),
+        # A path the message lacks evaluates to "" (AWS: "join-" below).
+        ("$request.body.action", '{"other": 1}', ""),
+        ("$request.body.action", '{"action": null}', ""),
+        ("${request.body.action}-${request.body.invalidPath}", '{"action": "join"}', "join-"),
+        # Static expressions are valid in AWS: every JSON message selects the same key.
+        ("action", '{"action": "join"}', "action"),
+        ("\\$default", '{"action": "join"}', "$default"),
         ("$request.body.action", "not json", None),
         ("$request.body.action", '["action"]', None),
         ("$request.body.action", b"\xff\xfe", None),
     ],
 )
 def test_route_selection_expression(expression, body, key):
+    """As AWS's table of expressions and results: "If the JSONPath is not found, the
+    variable is resolved as ''", and "action" or "\\$default" are static values
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html)."""
     assert RouteSelector.parse(expression).route_key(body) == key
 
 
@@ -75,7 +83,8 @@ def test_route_selection_expression(expression, body, key):
     "expression",
     [
         "$request.header.x-route",
-        "action",
+        "",
+        "${}",
         "$context.routeKey",
         "$request.body.",
         "${request.body}",
@@ -162,12 +171,15 @@ def test_connect_request_strips_what_only_api_gateway_may_set():
     assert "Host" not in headers
 
 
-def test_disconnect_request_carries_code_and_an_ascii_reason():
+def test_disconnect_request_carries_no_close_code_or_reason():
+    """AWS maps only the context variables data mapping supports into an HTTP
+    integration, and ``disconnectStatusCode``/``disconnectReason`` are not among them
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-data-mapping.html,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference.html)."""
     config = GatewayConfig("http://django/ws/")
-    request = disconnect_request(config, ClientInfo("cid=", "1.2.3.4", 1), 4000, "bye ✓")
-    headers = dict(request.headers)
-    assert headers["disconnectStatusCode"] == "4000"
-    assert headers["disconnectReason"] == "bye \\u2713"
+    headers = dict(disconnect_request(config, ClientInfo("cid=", "1.2.3.4", 1)).headers)
+    assert not {"disconnectStatusCode", "disconnectReason"} & set(headers)
+    assert headers["connectionId"] == "cid="
     assert headers["User-Agent"] == "AmazonAPIGateway_local"
 
 
@@ -202,6 +214,8 @@ def make_api(**limits):
     ("method", "target", "headers", "body", "status"),
     [
         ("POST", "/prod/@connections/abc%3D", SIGNED, b"hi", 200),
+        ("POST", "/prod/%40connections/abc%3D", SIGNED, b"hi", 200),  # AWS's documented form
+        ("POST", "/@connections/abc%3D", SIGNED, b"hi", 200),  # a custom domain's, no stage
         ("GET", "/prod/@connections/abc%3D", SIGNED, b"", 200),
         ("DELETE", "/prod/@connections/abc%3D", SIGNED, b"", 204),
         ("POST", "/prod/@connections/gone%3D", SIGNED, b"hi", 410),

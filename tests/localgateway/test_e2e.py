@@ -47,7 +47,10 @@ def stack(live_server: Any, path: str, **overrides: Any) -> Iterator[LocalGatewa
         route_key="notify",
         integration_url=f"{live_server.url}/ws-echo/notifications",
     )
-    options = parse("--api-gateway", str(row.pk), "--route-response", "$default")
+    # Strict mode: the gateway verifies Django's signatures against what Django signs with.
+    options = parse(
+        "--api-gateway", str(row.pk), "--route-response", "$default", "--verify-signatures"
+    )
     config = replace(build_config(options, gateway_row_settings(row.pk)), **overrides)
     with GatewayThread(LocalGateway(config, port=0)) as gateway:
         endpoint = f"http://127.0.0.1:{gateway.port}/{{stage}}"

@@ -10,7 +10,7 @@ from django_aws_api_gateway_websockets.conf import get_management_endpoint_templ
 from django_aws_api_gateway_websockets.localgateway import Limits
 from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
 from django_aws_api_gateway_websockets.testing import RecordingManagementApi
-from tests.localgateway.helpers import management_client
+from tests.localgateway.helpers import CREDENTIALS, management_client
 
 
 def code_of(call) -> str:
@@ -46,6 +46,19 @@ def test_each_message_is_kept_separately_and_answers_are_like_aws():
         api.reset()
         assert api.requests == []
         assert api.all_messages() == {}
+
+
+def test_the_recorder_verifies_signatures_when_given_credentials():
+    with RecordingManagementApi(credentials=CREDENTIALS) as api:
+        connection_id = api.connect()
+        wrong = management_client(api.endpoint("prod"), secret="wrong")
+        assert (
+            code_of(lambda: wrong.post_to_connection(ConnectionId=connection_id, Data=b"1"))
+            == "InvalidSignatureException"
+        )
+        right = management_client(api.endpoint("prod"))
+        right.post_to_connection(ConnectionId=connection_id, Data=b"2")
+        assert api.messages(connection_id) == [b"2"]
 
 
 def test_the_recorder_applies_the_request_rate():

@@ -18,8 +18,10 @@ from aiohttp import web
 from botocore.exceptions import ClientError
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from django_aws_api_gateway_websockets.localgateway import Limits
-from tests.localgateway.helpers import management_client, running
+from django_aws_api_gateway_websockets.localgateway import Limits, server
+from django_aws_api_gateway_websockets.localgateway.config import is_loopback
+from django_aws_api_gateway_websockets.localgateway.server import logger
+from tests.localgateway.helpers import logged_disconnect, management_client, running
 
 ID = re.compile(r"[A-Za-z0-9_=-]{16}")
 
@@ -80,7 +82,9 @@ def test_connect_forwards_the_handshake_and_adds_aws_headers():
         assert later.headers["X-Ws-Gateway-Secret"] == "s" * 40
         assert "Cookie" not in later.headers
     assert message.body == b'{"action": "x"}'
-    assert disconnect.headers["disconnectStatusCode"] == "1000"
+    # AWS maps no close code or reason into an HTTP integration's $disconnect.
+    assert "disconnectStatusCode" not in disconnect.headers
+    assert "disconnectReason" not in disconnect.headers
 
 
 def test_a_refused_connect_rejects_the_handshake_with_djangos_status():
@@ -124,7 +128,7 @@ def test_the_handshake_waits_for_django():
         pytest.param(None, ["y" * 30_000] * 5, id="message over 128 KB in small frames"),
     ],
 )
-def test_oversized_input_closes_with_1009(payload, fragments):
+def test_oversized_input_closes_with_1009(payload, fragments, caplog):
     async def scenario():
         async with running() as (gateway, fake):
             async with websockets.connect(gateway.url, max_size=None) as ws:
@@ -134,9 +138,10 @@ def test_oversized_input_closes_with_1009(payload, fragments):
             disconnect = await fake.wait_for("disconnect")
             return caught.value.rcvd.code, disconnect, fake.routes()
 
+    caplog.set_level("INFO", logger.name)
     code, disconnect, routes = run(scenario())
     assert code == 1009
-    assert disconnect.headers["disconnectStatusCode"] == "1009"
+    assert logged_disconnect(caplog, disconnect.headers["connectionId"]).startswith("1009")
     assert "default" not in routes
 
 
@@ -184,7 +189,7 @@ def test_a_route_response_goes_back_to_the_client_and_only_then():
     assert json.loads(run(scenario())) == {"echo": 2}
 
 
-def test_management_api_post_get_delete_with_unchanged_boto3():
+def test_management_api_post_get_delete_with_unchanged_boto3(caplog):
     async def scenario():
         async with running() as (gateway, fake):
             client = management_client(gateway.management_endpoint)
@@ -206,6 +211,7 @@ def test_management_api_post_get_delete_with_unchanged_boto3():
                 await call(client.post_to_connection, ConnectionId=connection_id, Data=b"late")
             return first, second, info, deleted, closed.value, disconnect, gone.value
 
+    caplog.set_level("INFO", logger.name)
     first, second, info, deleted, closed, disconnect, gone = run(scenario())
     assert first == "hello"
     assert second == "x" * 100_000
@@ -213,7 +219,10 @@ def test_management_api_post_get_delete_with_unchanged_boto3():
     assert info["ConnectedAt"] <= info["LastActiveAt"]
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert closed.rcvd.code == 1000
-    assert disconnect.headers["disconnectStatusCode"] == "1000"
+    # After DELETE, AWS reports 1000 "Connection Closed Normally" (observed in API
+    # Gateway's execution log: https://github.com/boto/boto3/issues/3789).
+    connection_id = disconnect.headers["connectionId"]
+    assert logged_disconnect(caplog, connection_id) == "1000 'Connection Closed Normally'"
     assert error_code(gone) == "GoneException"
     assert gone.response["ResponseMetadata"]["HTTPStatusCode"] == 410
 
@@ -310,7 +319,7 @@ def test_connections_over_the_connect_rate_are_refused_with_429():
         (Limits(idle_timeout=10, max_duration=0.5), "duration"),
     ],
 )
-def test_the_gateway_closes_idle_and_old_connections_with_1001(limits, reason):
+def test_the_gateway_closes_idle_and_old_connections_with_1001(limits, reason, caplog):
     async def scenario():
         async with running(limits=limits) as (gateway, fake):
             async with websockets.connect(gateway.url) as ws:
@@ -323,9 +332,12 @@ def test_the_gateway_closes_idle_and_old_connections_with_1001(limits, reason):
                 with pytest.raises(ConnectionClosed) as caught:
                     await asyncio.wait_for(ws.recv(), 5)
             disconnect = await fake.wait_for("disconnect")
-            return caught.value.rcvd.code, disconnect.headers["disconnectStatusCode"]
+            return caught.value.rcvd.code, disconnect.headers["connectionId"]
 
-    assert run(scenario()) == (1001, "1001")
+    caplog.set_level("INFO", logger.name)
+    code, connection_id = run(scenario())
+    assert code == 1001
+    assert logged_disconnect(caplog, connection_id) == "1001 'Going away'"
 
 
 def test_dropping_disconnect_rehearses_best_effort_delivery():
@@ -343,21 +355,22 @@ def test_dropping_disconnect_rehearses_best_effort_delivery():
 
 
 def test_an_integration_that_fails_is_reported_to_the_client():
-    async def hang(request):
-        await asyncio.sleep(1)
+    async def drop(request):
+        request.transport.close()  # no answer at all: the call fails
         return web.json_response({})
 
     async def scenario():
-        async with running(limits=Limits(integration_timeout=0.3)) as (gateway, fake):
-            fake.responders["default"] = hang
+        async with running() as (gateway, fake):
+            fake.responders["default"] = drop
             async with websockets.connect(gateway.url) as ws:
                 connection_id = (await fake.wait_for("connect")).headers["connectionId"]
-                await ws.send('{"action": "slow"}')
+                await ws.send('{"action": "x"}')
                 return connection_id, json.loads(await asyncio.wait_for(ws.recv(), 5))
 
     connection_id, reply = run(scenario())
     assert reply["message"] == "Internal server error"
     assert reply["connectionId"] == connection_id
+    assert re.fullmatch(r"[0-9a-f-]{36}", reply["requestId"])
 
 
 def test_an_unreachable_django_rejects_the_handshake_with_502():
@@ -451,7 +464,7 @@ def test_malformed_http_gets_a_clear_4xx_and_the_gateway_keeps_serving(raw, stat
     assert run(scenario()).split(b" ")[1] == status
 
 
-def test_a_client_that_closes_and_resets_at_once_still_gets_its_disconnect():
+def test_a_client_that_closes_and_resets_at_once_still_gets_its_disconnect(caplog):
     """Browsers often send their close frame and cut the TCP connection straight away;
     the gateway's late writes may then fail, but ``$disconnect`` must still reach Django."""
 
@@ -473,5 +486,94 @@ def test_a_client_that_closes_and_resets_at_once_still_gets_its_disconnect():
             writer.transport.abort()  # RST instead of an orderly close
             return await fake.wait_for("disconnect")
 
+    caplog.set_level("INFO", logger.name)
     disconnect = run(scenario())
-    assert disconnect.headers["disconnectStatusCode"] in {"1000", "1006"}
+    assert logged_disconnect(caplog, disconnect.headers["connectionId"])[:4] in {"1000", "1006"}
+
+
+def test_a_half_open_handshake_is_closed_after_the_handshake_timeout():
+    """A slowloris client (TCP open, a partial request head, then nothing) holds nothing
+    beyond ``handshake_timeout``; an idle keep-alive connection goes after its own."""
+
+    async def scenario():
+        limits = Limits(handshake_timeout=0.3, keepalive_timeout=0.5)
+        async with running(limits=limits) as (gateway, _):
+            loop = asyncio.get_running_loop()
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(b"GET /local HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+            started = loop.time()
+            answer = await asyncio.wait_for(reader.read(), 5)  # until the gateway closes
+            slowloris = loop.time() - started, answer
+            writer.close()
+            # A complete request on a keep-alive connection, then silence.
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(b"GET /local HTTP/1.1\r\nHost: x\r\n\r\n")
+            status_line = await reader.readline()
+            started = loop.time()
+            await asyncio.wait_for(reader.read(), 5)
+            keepalive = loop.time() - started, status_line
+            writer.close()
+            await asyncio.sleep(0.05)
+            return slowloris, keepalive, len(gateway._handlers)
+
+    (slow_seconds, answer), (idle_seconds, status_line), handlers = run(scenario())
+    assert 0.25 <= slow_seconds < 2
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert status_line.startswith(b"HTTP/1.1 426")
+    assert 0.45 <= idle_seconds < 2
+    assert handlers == 0
+
+
+def test_the_connection_cap_refuses_the_next_connection_with_503():
+    async def scenario():
+        async with running(limits=Limits(max_connections=2)) as (gateway, fake):
+            first = await websockets.connect(gateway.url)
+            second = await websockets.connect(gateway.url)
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(gateway.url)
+            await first.close()
+            await fake.wait_for("disconnect")
+            await asyncio.sleep(0.05)  # the first connection's handler ends
+            async with websockets.connect(gateway.url):  # room again
+                pass
+            await second.close()
+            return refused.value.response, fake.routes().count("connect")
+
+    response, connects = run(scenario())
+    assert response.status_code == 503
+    assert b"Too many connections" in response.body
+    assert connects == 3  # the refused one never reached Django
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.10", False),
+        ("example.com", False),
+    ],
+)
+def test_addresses_beyond_loopback_are_told_apart(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def test_binding_beyond_loopback_logs_a_warning(caplog, monkeypatch):
+    """Tests bind loopback only, so the address check is told the address is not: the
+    gateway then warns, and on loopback it says nothing."""
+
+    async def scenario():
+        async with running():
+            pass
+
+    run(scenario())
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    monkeypatch.setattr(server, "is_loopback", lambda host: False)  # as on 0.0.0.0
+    run(scenario())
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "beyond this machine" in warning.getMessage()

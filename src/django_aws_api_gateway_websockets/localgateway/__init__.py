@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import GatewayConfig, Limits
+from .config import Credentials, GatewayConfig, Limits
 
-__all__ = ["GatewayConfig", "Limits", "LocalGateway", "RecordingManagementApi"]
+__all__ = ["Credentials", "GatewayConfig", "Limits", "LocalGateway", "RecordingManagementApi"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ import logging
 import signal
 from typing import Any
 
-from .config import GatewayConfig, Limits
+from .config import Credentials, GatewayConfig, Limits
 from .server import LocalGateway, logger
 
 
@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FRACTION",
         help="Drop $disconnect calls (all, or this fraction) to rehearse best-effort delivery.",
     )
+    parser.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        help="Strict mode: verify @connections signatures against the credentials Django "
+        "signs with (its AWS settings, else the package's local ones), as AWS does.",
+    )
     defaults = Limits()
     parser.add_argument("--frame-bytes", type=int, default=defaults.frame_bytes)
     parser.add_argument("--message-bytes", type=int, default=defaults.message_bytes)
@@ -74,6 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.management_rate,
         help="@connections requests per second before 429 (0 turns it off).",
     )
+    for flag, kind, text in (
+        ("--integration-timeout", float, "Seconds Django has to answer (AWS: 29)."),
+        ("--handshake-timeout", float, "Seconds a new connection has to send its request."),
+        ("--keepalive-timeout", float, "Seconds an idle Management API connection is kept."),
+        ("--max-connections", int, "Connections held at once; the next one gets 503."),
+    ):
+        default = getattr(defaults, flag[2:].replace("-", "_"))
+        parser.add_argument(flag, type=kind, default=default, help=text + " 0 turns it off.")
     parser.add_argument(
         "--integration-connections",
         type=int,
@@ -102,6 +116,35 @@ def _configured_secret() -> str | None:
 
     secrets = get_gateway_secrets()
     return secrets[0] if secrets else None
+
+
+def signing_credentials() -> Credentials:
+    """The credentials and region a deployed Django would sign ``@connections`` calls
+    with: its AWS settings as the package resolves them (``python -m`` without Django
+    settings: boto3's default chain)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from ..messaging.endpoint import signing_region
+        from ..messaging.signing import current_credentials
+
+        frozen = current_credentials(for_aws=False)
+        try:
+            region: str | None = signing_region()
+        except RuntimeError:  # no region and sending still points at AWS: any region
+            region = None
+        return Credentials(frozen.access_key, frozen.secret_key, region)
+    import boto3
+
+    session = boto3.session.Session()
+    found = session.get_credentials()
+    if found is None:
+        raise ValueError(
+            "--verify-signatures needs the credentials Django signs with: set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run it through manage.py."
+        )
+    frozen = found.get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, session.region_name)
 
 
 def gateway_row_settings(pk: int | None) -> dict[str, Any]:
@@ -137,6 +180,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
             "The ApiGateway row has no api_id, so Django would refuse the gateway's calls: "
             "give the row one (any short name, e.g. 'local') or pass --api-id."
         )
+    defaults = Limits()
     limits = Limits(
         frame_bytes=options["frame_bytes"] or None,
         message_bytes=options["message_bytes"] or None,
@@ -144,6 +188,10 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         max_duration=options["max_duration"] or None,
         connect_rate=options["connect_rate"] or None,
         management_rate=options["management_rate"] or None,
+        integration_timeout=options.get("integration_timeout") or defaults.integration_timeout,
+        handshake_timeout=options.get("handshake_timeout", defaults.handshake_timeout) or None,
+        keepalive_timeout=options.get("keepalive_timeout", defaults.keepalive_timeout) or None,
+        max_connections=options.get("max_connections", defaults.max_connections) or None,
     )
     secret = options.get("gateway_secret")
     return GatewayConfig(
@@ -158,6 +206,7 @@ def build_config(options: dict[str, Any], row: dict[str, Any] | None = None) -> 
         gateway_secret=secret if secret is not None else _configured_secret(),
         drop_disconnect=options.get("drop_disconnect") or 0.0,
         limits=limits,
+        credentials=signing_credentials() if options.get("verify_signatures") else None,
         integration_pool_size=options.get("integration_connections") or 100,
     )
 

@@ -6,6 +6,7 @@ can all build one.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 CONNECT = "$connect"
@@ -35,6 +36,27 @@ class Limits:
     integration_timeout: float = 29.0
     #: Bytes queued to one client before posts to it get 429 (its buffer is full).
     client_buffer_bytes: int = 4 * 1024 * 1024
+    #: Seconds a new TCP connection has to send a complete request (a WebSocket handshake
+    #: or a Management API call) before it is closed: half-open handshakes hold nothing.
+    handshake_timeout: float | None = 10.0
+    #: Seconds an HTTP keep-alive connection may wait for its next request (boto3 and the
+    #: package reuse theirs well within this; aiohttp drops its own after 15 s).
+    keepalive_timeout: float | None = 60.0
+    #: TCP connections held at once (WebSockets, handshakes and Management API calls);
+    #: the next one is answered 503 and closed. AWS has no such cap: this one protects
+    #: the machine running the gateway.
+    max_connections: int | None = 10_000
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The key Django signs its Management API calls with: in strict mode the gateway
+    verifies every signature against it, as AWS verifies them against IAM's."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+    #: The region signatures must be scoped to (``None``: whatever the caller signed for).
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,9 @@ class GatewayConfig:
     #: Fraction (0 to 1) of ``$disconnect`` calls dropped, to rehearse best-effort delivery.
     drop_disconnect: float = 0.0
     limits: Limits = field(default_factory=Limits)
+    #: Strict mode: verify ``@connections`` signatures against these credentials (``None``:
+    #: any well-formed signature is accepted).
+    credentials: Credentials | None = None
     #: Integration connections kept open to Django.
     integration_pool_size: int = 100
 
@@ -86,3 +111,14 @@ class GatewayConfig:
     def user_agent(self) -> str:
         """The ``User-Agent`` of every integration call after ``$connect``."""
         return f"AmazonAPIGateway_{self.api_id}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host`` (``""``, ``0.0.0.0`` and ``::`` mean
+    every interface; a name other than ``localhost`` may resolve anywhere)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

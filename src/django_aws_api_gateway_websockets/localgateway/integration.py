@@ -4,9 +4,10 @@ Header set (DESIGN 2.1): the connection id mapped into ``connectionId``
 (``integration.request.header.connectionId = context.connectionId``), the API id, the
 forwarding headers, the gateway secret from a static mapping, and on ``$connect`` the
 browser's own handshake headers and query string. Later calls carry
-``User-Agent: AmazonAPIGateway_<api-id>``. ``$disconnect`` carries the close code and
-reason in ``disconnectStatusCode`` and ``disconnectReason`` (mapped from the context
-variables of the same names).
+``User-Agent: AmazonAPIGateway_<api-id>``. ``$disconnect`` carries no close code or
+reason: an HTTP integration only gets the context variables that data mapping supports,
+and ``disconnectStatusCode`` / ``disconnectReason`` are not among them (they reach Lambda
+proxy integrations only); the gateway logs them instead.
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ _NOT_FORWARDED = frozenset(
         "x-amzn-trace-id",
         "x-amzn-apigateway-api-id",
         SECRET_HEADER.lower(),
-        "disconnectstatuscode",
-        "disconnectreason",
     }
 )
 
@@ -114,14 +113,7 @@ def message_request(
     return IntegrationRequest(route_key, config.integration_url(route_key), tuple(headers), body)
 
 
-def disconnect_request(
-    config: GatewayConfig, client: ClientInfo, code: int, reason: str
-) -> IntegrationRequest:
-    """``$disconnect``, with the close code and reason."""
-    headers = [
-        *_common_headers(config, client, None),
-        ("User-Agent", config.user_agent),
-        ("disconnectStatusCode", str(code)),
-        ("disconnectReason", reason.encode("ascii", "backslashreplace").decode()),
-    ]
+def disconnect_request(config: GatewayConfig, client: ClientInfo) -> IntegrationRequest:
+    """``$disconnect``: the connection's headers, without a body."""
+    headers = [*_common_headers(config, client, None), ("User-Agent", config.user_agent)]
     return IntegrationRequest(DISCONNECT, config.integration_url(DISCONNECT), tuple(headers))

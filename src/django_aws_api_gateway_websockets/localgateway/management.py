@@ -1,11 +1,12 @@
 """The Management API (``/{stage}/@connections/{id}``) as decisions, without I/O.
 
 Answers like AWS so that unchanged boto3 code behaves as in production: a well-formed
-SigV4 ``Authorization`` header is required (any credentials: nothing is checked against
-a secret), 410 ``GoneException`` for ids that are unknown, closed or still in their
-``$connect``, 413 ``PayloadTooLargeException`` over 128 KB, 429
-``LimitExceededException`` over the request rate or when the client's buffer is full,
-and ``connectedAt``, ``lastActiveAt`` and ``identity`` on GET.
+SigV4 ``Authorization`` header is required, and in strict mode (credentials given) its
+signature must verify against them (403 ``InvalidSignatureException`` otherwise); 410
+``GoneException`` for ids that are unknown, closed or still in their ``$connect``, 413
+``PayloadTooLargeException`` over 128 KB, 429 ``LimitExceededException`` over the
+request rate or when the client's buffer is full, and ``connectedAt``, ``lastActiveAt``
+and ``identity`` on GET.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import unquote, urlsplit
 
-from .config import Limits
+from .config import Credentials, Limits
 from .connections import Connection, ConnectionTable
 from .limits import admits, rate_limit
+from .sigv4 import verify
 
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256 Credential=[^/,\s]+/\d{8}/[a-z0-9-]+/execute-api/aws4_request,\s*"
@@ -28,7 +30,10 @@ _AUTHORIZATION = re.compile(
 )
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
 _CONNECTION_ID = re.compile(r"[A-Za-z0-9_=+/-]{1,128}")
-_PATH = re.compile(r"/(?P<stage>[^/]+)/@connections/(?P<id>[^/]*)")
+#: ``/{stage}/@connections/{id}``, with ``@`` as is or percent-encoded (AWS documents both),
+#: or without the stage, as through a custom domain mapped with an empty base path.
+_PATH = re.compile(r"(?:/(?P<stage>[^/]+))?/(?:@|%40)connections/(?P<id>[^/]*)")
+_MANAGEMENT = re.compile(r"/(?:@|%40)connections/")
 
 
 @dataclass(frozen=True)
@@ -105,22 +110,25 @@ class ManagementApi:
         limits: Limits,
         buffered_bytes: Callable[[Connection], int] = lambda connection: 0,
         now: float = 0.0,
+        credentials: Credentials | None = None,
     ) -> None:
         self.stage = stage
+        self.credentials = credentials
         self.table = table
         self.limits = limits
         self.buffered_bytes = buffered_bytes
         self.bucket = rate_limit(limits.management_rate, limits.management_burst, now)
 
     def is_management_path(self, target: str) -> bool:
-        return "/@connections/" in urlsplit(target).path
+        return _MANAGEMENT.search(urlsplit(target).path) is not None
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, now: float
     ) -> tuple[Response, Action]:
         """The answer to one request (``headers`` with lower-case names) and what to do."""
         match = _PATH.fullmatch(urlsplit(target).path)
-        if match is None or (self.stage is not None and match.group("stage") != self.stage):
+        stage = match.group("stage") if match is not None else None
+        if match is None or stage not in (None, self.stage or stage):
             return error_response(403, "ForbiddenException", "Forbidden"), None
         if method not in ("POST", "GET", "DELETE"):
             return error_response(
@@ -132,6 +140,10 @@ class ManagementApi:
         if problem is not None:
             kind = "MissingAuthenticationToken" if "Missing" in problem else "IncompleteSignature"
             return error_response(403, kind + "Exception", problem), None
+        if self.credentials is not None:
+            failure = verify(method, target, headers, body, self.credentials, now)
+            if failure is not None:
+                return error_response(403, *failure), None
         connection_id = unquote(match.group("id"))
         if not _CONNECTION_ID.fullmatch(connection_id):
             return error_response(

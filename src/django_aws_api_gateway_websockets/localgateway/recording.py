@@ -4,7 +4,7 @@ that a test opens and closes and messages kept one by one per connection.
 
 Unlike a mock, it answers as AWS does: 410 for ids that were never opened or are closed,
 413 over 128 KB, 429 over the configured rate or when a test asks for it, 403 without a
-SigV4 signature.
+SigV4 signature, and with ``credentials`` 403 for a signature they do not verify.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import httpio
-from .config import Limits
+from .config import Credentials, Limits
 from .connections import Connection, ConnectionTable, State, new_connection_id
 from .limits import rate_limit
 from .management import Deliver, Disconnect, ManagementApi, Response, error_response
@@ -51,13 +51,20 @@ class RecordingManagementApi:
     :attr:`endpoint_template`, :meth:`connect` the ids your sessions use, then read
     :meth:`messages`. Any stage is accepted."""
 
-    def __init__(self, limits: Limits | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        host: str = "127.0.0.1",
+        credentials: Credentials | None = None,
+    ) -> None:
         self.limits = limits or Limits()
         self.host = host
         self.port = 0
         self._lock = threading.Lock()
         self._table = ConnectionTable()
-        self._api = ManagementApi(None, self._table, self.limits, now=time.time())
+        self._api = ManagementApi(
+            None, self._table, self.limits, now=time.time(), credentials=credentials
+        )
         self._recorders: dict[str, _Recorder] = defaultdict(_Recorder)
         self._forced: list[int] = []
         self.requests: list[RecordedRequest] = []

@@ -4,8 +4,10 @@
 Rules kept: only ``$request.body.<JSONPath>`` variables, written bare or wrapped in
 ``${...}``; several variables and literal text may be combined; each variable is evaluated
 once (a value that looks like a variable is not evaluated again); ``\\$`` is a literal
-dollar; the JSONPath result is turned into text (arrays become ``[a, b]``). A body that is
-not a JSON object, a missing path or a key with no route goes to ``$default``.
+dollar; an expression may be all static text (``action``, ``\\$default``); the JSONPath
+result is turned into text (arrays become ``[a, b]``) and a path the message lacks becomes
+``""`` (``${request.body.action}-${request.body.missing}`` gives ``join-``). A body that is
+not a JSON object, or a key with no route, goes to ``$default``.
 """
 
 from __future__ import annotations
@@ -43,24 +45,21 @@ class RouteSelector:
         position = 0
         for match in _TOKEN.finditer(expression):
             if match.start() > position:
-                parts.append(expression[position : match.start()])
+                parts.append(_literal(expression[position : match.start()]))
             position = match.end()
-            variable = match.group("wrapped") or match.group("bare")
-            if variable is None:
+            if match.group(0) == "\\$":
                 parts.append("$")
                 continue
+            variable = match.group("wrapped") or match.group("bare") or ""
             if variable != _BODY and not variable.startswith((_BODY + ".", _BODY + "[")):
                 raise RouteExpressionError(
                     f"Only $request.body.* variables select WebSocket routes, not {variable!r}."
                 )
             parts.append(_parse_path(variable[len(_BODY) :]))
         if position < len(expression):
-            parts.append(expression[position:])
-        if not any(isinstance(part, tuple) for part in parts):
-            raise RouteExpressionError(
-                f"{expression!r} has no $request.body.* variable, so every message would "
-                "get the same route key."
-            )
+            parts.append(_literal(expression[position:]))
+        if not parts:
+            raise RouteExpressionError("An empty expression selects no route.")
         return cls(tuple(parts))
 
     def route_key(self, body: bytes | str) -> str | None:
@@ -77,9 +76,7 @@ class RouteSelector:
                 text.append(part)
                 continue
             value = _lookup(document, part)
-            if value is None:
-                return None
-            text.append(_stringify(value))
+            text.append("" if value is None else _stringify(value))
         return "".join(text)
 
 
@@ -87,6 +84,15 @@ def select_route(selector: RouteSelector, body: bytes | str, route_keys: set[str
     """The route to run: the selected key if the API has that route, else ``$default``."""
     key = selector.route_key(body)
     return key if key is not None and key in route_keys else DEFAULT
+
+
+def _literal(text: str) -> str:
+    """Static text; a ``$`` in it starts a variable API Gateway would not accept."""
+    if "$" in text:
+        raise RouteExpressionError(
+            f"Only $request.body.* variables select WebSocket routes, not {text!r}."
+        )
+    return text
 
 
 def _parse_path(path: str) -> tuple[str | int, ...]:

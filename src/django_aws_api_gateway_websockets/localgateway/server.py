@@ -24,7 +24,7 @@ from websockets.server import ServerProtocol
 
 from ..logfilters import redact_tokens
 from . import httpio
-from .config import DEFAULT, GatewayConfig
+from .config import DEFAULT, GatewayConfig, is_loopback
 from .connections import GOING_AWAY, Connection, ConnectionTable, State, new_connection_id
 from .integration import (
     ClientInfo,
@@ -47,6 +47,19 @@ _DATA = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 #: Seconds a client gets to answer the gateway's close frame before the socket is cut.
 CLOSE_GRACE = 5.0
 
+#: AWS refuses binary frames from clients: "API Gateway rejects it and disconnects the
+#: client with code 1003" (developer guide, "Binary media types for WebSocket APIs").
+UNSUPPORTED_DATA = 1003
+
+#: The reason ``$disconnect`` reports after ``DELETE @connections/{id}``, as AWS words it.
+DELETED_REASON = "Connection Closed Normally"
+
+#: Seconds a connection over the cap gets to send its request before its 503.
+REFUSAL_GRACE = 1.0
+
+
+TIMED_OUT = "timed out"
+
 
 @dataclass(frozen=True)
 class IntegrationResult:
@@ -67,6 +80,8 @@ class WebSocketSink:
         self.frame_bytes = frame_bytes or 0
         self.eof_sent = False
         self.close_deadline: float | None = None
+        #: The code and reason ``$disconnect`` reports when the gateway's own differ.
+        self.reported_status: tuple[int, str] | None = None
 
     def flush(self) -> None:
         for chunk in self.protocol.data_to_send():
@@ -128,7 +143,9 @@ class LocalGateway:
         self.route_keys = {*config.routes, DEFAULT}
         self.table = ConnectionTable()
         now = clock()
-        self.management = ManagementApi(config.stage, self.table, config.limits, _buffered, now)
+        self.management = ManagementApi(
+            config.stage, self.table, config.limits, _buffered, now, config.credentials
+        )
         self.connect_bucket = rate_limit(
             config.limits.connect_rate, config.limits.connect_burst, now
         )
@@ -150,7 +167,12 @@ class LocalGateway:
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.integration_pool_size),
-            timeout=aiohttp.ClientTimeout(total=self.config.limits.integration_timeout),
+            # Counted from the call reaching Django, as in AWS: waiting here for one of
+            # the pool's connections is the local gateway's own queue, not Django's time.
+            timeout=aiohttp.ClientTimeout(
+                sock_connect=self.config.limits.integration_timeout,
+                sock_read=self.config.limits.integration_timeout,
+            ),
             skip_auto_headers=("User-Agent", "Content-Type", "Accept", "Accept-Encoding"),
             auto_decompress=False,
         )
@@ -158,6 +180,14 @@ class LocalGateway:
             self._handle, self.host, self.port, limit=httpio.MAX_HEAD_BYTES
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if not is_loopback(self.host):
+            logger.warning(
+                "Listening on %s, beyond this machine: anyone who can reach it can open "
+                "WebSockets to your Django and call the Management API%s. Use --host "
+                "127.0.0.1 unless you mean it.",
+                self.host,
+                "" if self.config.credentials else " with any signature (no --verify-signatures)",
+            )
         logger.info("Local gateway for API %s on %s", self.config.api_id, self.url)
         logger.info("Management API at %s/@connections/{id}", self.management_endpoint)
         logger.info("Integration base %s", self.config.base_url)
@@ -190,15 +220,27 @@ class LocalGateway:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        limits = self.config.limits
+        if limits.max_connections and len(self._handlers) >= limits.max_connections:
+            await self._refuse(reader, writer)
+            return
         self._handlers[task] = writer
         peer = writer.get_extra_info("peername")
         ip = peer[0] if peer else "127.0.0.1"
+        first = True
         try:
             while True:
                 try:
-                    request = await httpio.read_request(reader)
+                    timeout = limits.handshake_timeout if first else limits.keepalive_timeout
+                    try:
+                        request = await asyncio.wait_for(httpio.read_request(reader), timeout)
+                    except asyncio.TimeoutError:
+                        if first:
+                            raise httpio.BadRequest(408, "Request Timeout") from None
+                        return  # an idle keep-alive connection
                     if request is None:
                         return
+                    first = False
                     if request.is_websocket:
                         self._websocket_handlers.add(task)
                         await self._websocket(request, reader, writer, ip)
@@ -217,12 +259,31 @@ class LocalGateway:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """503 for a connection over the cap, after its request head if it comes quickly
+        (closing on unread bytes would reset the connection before the answer is read)."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REFUSAL_GRACE)
+        logger.info("%-10s over the cap of %d connections -> 503", "REFUSED", len(self._handlers))
+        body = b'{"message":"Too many connections"}'
+        with contextlib.suppress(Exception):
+            writer.write(httpio.response_bytes(503, body, (), keep_alive=False))
+            await writer.drain()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
     async def _http(
         self, request: httpio.Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         """One plain HTTP request; returns whether the connection stays open."""
         max_body = max(2 * (self.config.limits.message_bytes or 0), 1024 * 1024)
-        body = await httpio.read_body(reader, request, max_body)
+        try:
+            body = await asyncio.wait_for(
+                httpio.read_body(reader, request, max_body), self.config.limits.handshake_timeout
+            )
+        except asyncio.TimeoutError:
+            raise httpio.BadRequest(408, "Request Timeout") from None
         if not self.management.is_management_path(request.target):
             status, text = (426, "Upgrade Required") if request.method == "GET" else (403, "")
             body_text = json.dumps({"message": text or "Missing Authentication Token"}).encode()
@@ -237,6 +298,7 @@ class LocalGateway:
             action.connection.sink.send(action.data)
         elif isinstance(action, Disconnect):
             self.table.remove(action.connection.connection_id)
+            action.connection.sink.reported_status = (1000, DELETED_REASON)
             action.connection.sink.close(1000, "", now)
         connection_id = request.target.rsplit("/", 1)[-1]
         logger.info(
@@ -296,7 +358,7 @@ class LocalGateway:
         self._log_call("CONNECT", connection_id, f"from {ip} {_redact(request.target)}", result)
         if result.status is None or not 200 <= result.status < 300:
             self.table.remove(connection_id)
-            status = result.status or (504 if "timed out" in result.error else 502)
+            status = result.status or (504 if result.error == TIMED_OUT else 502)
             await self._reject(sink, status, result.body, "")
             return
         subprotocol = result.headers.get("sec-websocket-protocol")
@@ -348,6 +410,12 @@ class LocalGateway:
                 for frame in protocol.events_received():
                     if not isinstance(frame, Frame) or frame.opcode not in _DATA:
                         continue
+                    if sink.close_deadline is not None:
+                        break  # closing: what the client sends now is not forwarded
+                    if frame.opcode is Opcode.BINARY:
+                        self.table.remove(connection.connection_id)
+                        sink.close(UNSUPPORTED_DATA, "", self.clock())
+                        break
                     parts.append(bytes(frame.data))
                     if frame.fin:
                         body, parts = b"".join(parts), []
@@ -363,7 +431,7 @@ class LocalGateway:
             self.table.remove(connection.connection_id)
         if in_flight:
             await asyncio.wait(in_flight, timeout=self.config.limits.integration_timeout)
-        code, reason = _close_status(protocol)
+        code, reason = sink.reported_status or _close_status(protocol)
         await self._disconnect(client, code, reason)
 
     async def _message(self, connection: Connection, client: ClientInfo, body: bytes) -> None:
@@ -373,8 +441,10 @@ class LocalGateway:
         if connection.connection_id not in self.table:
             return
         if result.status is None:
+            timed_out = result.error == TIMED_OUT
             reply = {
-                "message": "Internal server error",
+                # AWS's words for an integration over its timeout, and for any other failure.
+                "message": "Endpoint request timed out" if timed_out else "Internal server error",
                 "connectionId": client.connection_id,
                 "requestId": str(uuid.uuid4()),
             }
@@ -392,7 +462,7 @@ class LocalGateway:
                 label,
             )
             return
-        result = await self._call(disconnect_request(self.config, client, code, reason))
+        result = await self._call(disconnect_request(self.config, client))
         self._log_call("DISCONNECT", client.connection_id, label, result)
 
     async def _call(self, request: IntegrationRequest) -> IntegrationResult:
@@ -405,7 +475,7 @@ class LocalGateway:
                 headers = {name.lower(): value for name, value in response.headers.items()}
                 return IntegrationResult(response.status, headers, body)
         except asyncio.TimeoutError:
-            return IntegrationResult(None, {}, b"", "timed out")
+            return IntegrationResult(None, {}, b"", TIMED_OUT)
         except aiohttp.ClientError as exc:
             return IntegrationResult(None, {}, b"", str(exc) or type(exc).__name__)
 
