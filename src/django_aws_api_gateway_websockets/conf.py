@@ -24,6 +24,8 @@ DEFAULTS: dict[str, int] = {
     # Connection attempts per client IP and per user in a window (views may override).
     "rate_limit_max_attempts": 20,
     "rate_limit_window_minutes": 1,
+    # IPv6 clients are limited per network of this prefix length (one customer's /64).
+    "rate_limit_ipv6_prefix": 64,
     # How many proxies that append to X-Forwarded-For stand in front of Django.
     # API Gateway itself is one. The client IP is the entry this far from the right.
     "trusted_proxy_count": 1,
@@ -39,6 +41,9 @@ DEFAULTS: dict[str, int] = {
     # Seconds after which a connected session is considered gone (AWS caps at 2 h).
     "session_max_age_seconds": 7200,
 }
+
+#: Upper bounds of integer settings that have one.
+INT_MAXIMA: dict[str, int] = {"rate_limit_ipv6_prefix": 128}
 
 #: Boolean settings and their defaults.
 BOOLEAN_DEFAULTS: dict[str, bool] = {
@@ -93,7 +98,8 @@ def get_setting(name: str) -> int:
     if name == "trusted_proxy_count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else default
-    return value if is_positive_int(value) else default
+    ok = is_positive_int(value) and value <= INT_MAXIMA.get(name, value)
+    return value if ok else default
 
 
 def get_boolean_setting(name: str) -> bool:

@@ -314,10 +314,16 @@ class WebSocketView(View):
                 user_id, auth_hash = user.pk, hash_user_auth(user)
             else:
                 user_id, auth_hash = None, ""
+        counted = None
         if self.RATE_LIMIT_ENABLED:
-            counted = count_connection(event.client_ip, user_id, self.RATE_LIMIT_WINDOW_MINUTES)
-            undo.append(lambda: release(counted))
-            if not counted.within(self.RATE_LIMIT_MAX_ATTEMPTS):
+            counted = count_connection(
+                event.client_ip,
+                user_id,
+                self.RATE_LIMIT_MAX_ATTEMPTS,
+                self.RATE_LIMIT_WINDOW_MINUTES,
+                get_setting("rate_limit_ipv6_prefix"),
+            )
+            if not counted.admitted:
                 raise _Refused(HttpResponseBadRequest("Too many connection attempts"))
         if (
             self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
@@ -336,6 +342,8 @@ class WebSocketView(View):
         )
         if session is None:
             logger.warning("Refused a duplicate connection id")
+            if counted is not None:
+                release(counted)
             raise _Refused(
                 HttpResponse("Duplicate connection ID", status=409, content_type="text/plain")
             )
