@@ -49,6 +49,9 @@ INT_MAXIMA: dict[str, int] = {"rate_limit_ipv6_prefix": 128}
 BOOLEAN_DEFAULTS: dict[str, bool] = {
     # Push edits of gateways and routes to AWS when they are saved.
     "push_changes_to_aws": True,
+    # Count each message in WebSocketSession.request_count and record its time in
+    # updated_on (in the statement that loads the session); False makes messages read-only.
+    "count_messages": True,
 }
 
 #: Float settings and their defaults.

@@ -1,18 +1,19 @@
 """Opening, finding and closing ``WebSocketSession`` rows, one statement each.
 
-These are the only writes on the event path, so each is a single statement: the
-message route reads session and user together, ``$disconnect`` closes and returns the
-row in one ``UPDATE ... RETURNING``.
+These are the only writes on the event path, so each is a single statement: a message
+counts itself and reads session and user together, ``$disconnect`` closes and returns
+the row, each in one ``UPDATE ... RETURNING``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from ._sql import table_and_columns
+from ._sql import instance_from_row, related_columns, table_and_columns
 from .models import ApiGateway, WebSocketSession
 
 #: Fields returned by :func:`close_session`; none needs a type conversion.
@@ -77,14 +78,51 @@ def open_session(
     return session
 
 
-def load_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
-    """The open session of this connection on this gateway, with its user."""
-    # connection_id is unique: a plain LIMIT 1 (first() would add an ORDER BY).
-    found = WebSocketSession.objects.select_related("user").filter(
-        connection_id=connection_id, connected=True, api_gateway=gateway
-    )[:1]
-    session = next(iter(found), None)
-    if session is not None and gateway is not None:
+def load_session(
+    connection_id: str, gateway: ApiGateway | None, count: bool = True
+) -> WebSocketSession | None:
+    """The open session of this connection on this gateway, with its user, in one
+    statement.
+
+    With ``count`` the statement is an ``UPDATE ... RETURNING`` that also counts the
+    message (``request_count``) and records its time (``updated_on``, the last
+    activity); without, a plain ``SELECT``.
+    """
+    table, column = table_and_columns(WebSocketSession)
+    fields = WebSocketSession._meta.concrete_fields
+    selected = [f"{table}.{column[field.name]}" for field in fields]
+    selected += related_columns(get_user_model(), f"{table}.{column['user']}")
+    on_gateway = "IS NULL" if gateway is None else "= %s"
+    where = (
+        f"{column['connection_id']} = %s AND {column['connected']} = %s "
+        f"AND {column['api_gateway']} {on_gateway}"
+    )
+    params: list[Any] = [connection_id, True]
+    if gateway is not None:
+        params.append(gateway.pk)
+    if count:
+        now = timezone.now()
+        sql = (
+            # Identifiers come from the model's metadata; values are parameters.
+            f"UPDATE {table} SET {column['request_count']} = "  # noqa: S608
+            f"{column['request_count']} + 1, {column['updated_on']} = %s "
+            f"WHERE {where} RETURNING {', '.join(selected)}"
+        )
+        params.insert(0, connection.ops.adapt_datetimefield_value(now))
+    else:
+        sql = f"SELECT {', '.join(selected)} FROM {table} WHERE {where} LIMIT 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session = instance_from_row(WebSocketSession, row[: len(fields)])
+    if session is None:
+        return None
+    user = instance_from_row(get_user_model(), row[len(fields) :])
+    if user is not None:
+        session.user = user  # cached on the session: reading it costs no query
+    if gateway is not None:
         session.api_gateway = gateway
     return session
 

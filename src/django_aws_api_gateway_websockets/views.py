@@ -40,6 +40,7 @@ from .channels import channel_permission_for
 from .conf import (
     GATEWAY_SECRET_HEADER,
     get_allowed_origins,
+    get_boolean_setting,
     get_gateway_secrets,
     get_setting,
 )
@@ -239,7 +240,11 @@ class WebSocketView(View):
         handler = self._select_handler()
         if handler is None:
             return HttpResponseBadRequest("Unknown handler")
-        self.websocket_session = load_session(self.event.connection_id, self.api_gateway or None)
+        self.websocket_session = load_session(
+            self.event.connection_id,
+            self.api_gateway or None,
+            count=get_boolean_setting("count_messages"),
+        )
         if self.websocket_session is None or not self._add_user_to_request(request):
             return self.session_not_found(request)
         if not self._passes_permission_checks(request):

@@ -51,6 +51,17 @@ def test_message_at_most_1(warm):
     connected.connect(token=connected.issue_token(warm[2]), channel="general")
     sql = statements(lambda: connected.message({"handler": "chat", "text": "hi"}))
     assert len(sql) == 1, sql
+    # Counts the message and loads session and user.
+    assert sql[0].startswith("UPDATE") and "RETURNING" in sql[0]
+
+
+def test_read_only_message_at_most_1(warm, settings):
+    client, gateway, user = warm
+    settings.WEBSOCKETS = {"count_messages": False}
+    connected = ApiGatewayRequests(client, api_id=gateway.api_id)
+    connected.connect(token=connected.issue_token(user), channel="general")
+    sql = statements(lambda: connected.message({"handler": "chat", "text": "hi"}))
+    assert len(sql) == 1, sql
     assert sql[0].startswith("SELECT")
 
 
