@@ -48,9 +48,9 @@ def _field_converters(model: type[models.Model]) -> list[tuple[int, list[Callabl
         found = []
         for index, field in enumerate(model._meta.concrete_fields):
             expression = field.get_col(model._meta.db_table)
-            functions = connection.ops.get_db_converters(
-                expression
-            ) + expression.get_db_converters(connection)
+            functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
+                connection
+            )
             if functions:
                 found.append((index, functions, expression))
         _converters[key] = found

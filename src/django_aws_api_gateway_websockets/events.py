@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.http.request import split_domain_port
 
@@ -24,6 +24,14 @@ CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
 #: Deeper message bodies are refused: no handler needs them, and code that walks a body
 #: recursively (serialisers, loggers) could fail on them.
 MAX_BODY_DEPTH = 32
+
+#: The longest textual IP address (an IPv6 address with an embedded IPv4 one).
+MAX_IP_LENGTH = 45
+
+#: The query parameter that carries the connect token, and what replaces its value in
+#: reports.
+TOKEN_PARAMETER = "ws_token"
+REDACTED = "redacted"
 
 #: Routes API Gateway always has; other slugs are additional (message) routes.
 CONNECT = "connect"
@@ -68,8 +76,8 @@ class Event:
     user_agent: str
     #: The requested channel on ``$connect`` (``""`` when none was asked for).
     channel: str = ""
-    #: The ``ws_token`` query value on ``$connect`` (``""`` when absent).
-    ws_token: str = ""
+    #: The ``ws_token`` query value on ``$connect`` (``""`` when absent; never in a repr).
+    ws_token: str = field(default="", repr=False)
     #: The ``Origin`` header on ``$connect``, ``None`` when the client sent none.
     origin: str | None = None
     #: The message body of every other route (always a JSON object).
@@ -115,7 +123,7 @@ def read_event(
         return replace(
             event,
             channel=channel,
-            ws_token=query.get("ws_token", ""),
+            ws_token=query.get(TOKEN_PARAMETER, ""),
             origin=headers.get("Origin") or None,
         )
     if route == DISCONNECT:
@@ -146,10 +154,30 @@ def pick_client_ip(forwarded_for: str, remote_addr: str, trusted_proxy_count: in
         if not entries:
             return None
         candidate = entries[max(len(entries) - trusted_proxy_count, 0)]
+    return valid_ip(candidate)
+
+
+def valid_ip(candidate: str) -> str | None:
+    """``candidate`` as a ``GenericIPAddressField`` or PostgreSQL ``inet`` stores it, or
+    ``None``: no IPv6 zone id (``fe80::1%eth0``, which neither can store) and nothing
+    longer than an address can be."""
+    if len(candidate) > MAX_IP_LENGTH or "%" in candidate:
+        return None
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
+
+
+def redact_token(query_string: str) -> str:
+    """``query_string`` with the value of ``ws_token`` (under any encoding of its name)
+    replaced, so that error reports and logs never hold a usable token."""
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    if not any(name == TOKEN_PARAMETER for name, _ in pairs):
+        return query_string
+    return urlencode(
+        [(name, REDACTED if name == TOKEN_PARAMETER else value) for name, value in pairs]
+    )
 
 
 def parse_body(raw: bytes, max_size: int) -> dict[str, Any]:

@@ -41,6 +41,15 @@ def _microseconds(moment: datetime) -> int:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """A key read (never changed) along with an attempt: is its limit reached?"""
+
+    key: str
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
 class Hit:
     """One attempt counted under ``keys``: admitted, or refused with a retry-after."""
 
@@ -51,6 +60,8 @@ class Hit:
     admitted_keys: tuple[str, ...]
     #: Seconds until a refused attempt could be admitted (0 when admitted).
     retry_after: int = 0
+    #: Seconds until the watched key would admit an attempt (0 when it would now).
+    watched_retry_after: int = 0
 
     @property
     def admitted(self) -> bool:
@@ -58,18 +69,22 @@ class Hit:
 
 
 def _retry_after(hits: str, limit: int, window_us: int, now_us: int) -> int:
-    """Seconds until the N-th most recent admission leaves the window (at least 1)."""
-    oldest = hits[len(hits) - limit * RATE_LIMIT_ENTRY_WIDTH :][:_TIMESTAMP_WIDTH]
-    remaining = int(oldest) + window_us - now_us if oldest.isdigit() else window_us
-    return max(1, -(-remaining // 1_000_000))
+    """Seconds until a key with ``hits`` admits again: 0 when it would now, else until
+    the N-th most recent admission leaves the window (at least 1)."""
+    if len(hits) < limit * RATE_LIMIT_ENTRY_WIDTH:
+        return 0
+    oldest = int(hits[len(hits) - limit * RATE_LIMIT_ENTRY_WIDTH :][:_TIMESTAMP_WIDTH])
+    remaining = oldest + window_us - now_us
+    return 0 if remaining <= 0 else max(1, -(-remaining // 1_000_000))
 
 
-def hit(keys: list[str], limit: int, window_seconds: int) -> Hit:
+def hit(keys: list[str], limit: int, window_seconds: int, watch: Watch | None = None) -> Hit:
     """Count one attempt under every key, in one statement; refused if any key is full.
 
     Keys are locked in the order given, so callers that pass a shared key first (the
     IP) cannot deadlock each other. When one key refuses, the keys that admitted give
-    their entry back (a second statement, on that refusal only).
+    their entry back (a second statement, on that refusal only). ``watch`` is read in
+    the same statement (its row is created empty if missing, never changed).
     """
     now = timezone.now()
     now_us = _microseconds(now)
@@ -81,38 +96,45 @@ def hit(keys: list[str], limit: int, window_seconds: int) -> Hit:
     table, column = table_and_columns(RateLimitCounter)
     key, hits, updated = column["key"], column["hits"], column["updated_at"]
     current = f"{table}.{hits}"
-    rows = ", ".join(["(%s, %s, %s)"] * len(keys))
+    counted = f"excluded.{hits} <> ''"  # a watched row inserts no entry
+    rows = ", ".join(["(%s, %s, %s)"] * (len(keys) + (watch is not None)))
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
         f"INSERT INTO {table} ({key}, {hits}, {updated}) VALUES {rows} "  # noqa: S608
         f"ON CONFLICT ({key}) DO UPDATE SET "
-        f"{hits} = CASE WHEN length({current}) < %s "
-        f"OR substr({current}, length({current}) - %s + 1, {_TIMESTAMP_WIDTH}) <= %s "
+        f"{hits} = CASE WHEN {counted} AND (length({current}) < %s "
+        f"OR substr({current}, length({current}) - %s + 1, {_TIMESTAMP_WIDTH}) <= %s) "
         f"THEN (CASE WHEN length({current}) > %s "
         f"THEN substr({current}, length({current}) - %s + 1) ELSE {current} END) "
         f"|| excluded.{hits} ELSE {current} END, "
-        f"{updated} = excluded.{updated} "
+        f"{updated} = CASE WHEN {counted} THEN excluded.{updated} ELSE {table}.{updated} END "
         f"RETURNING {key}, {hits}"
     )
     adapted = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = []
     for name in keys:
         params += [name, entry, adapted]
+    if watch is not None:
+        params += [watch.key, "", adapted]
     params += [full, full, cutoff, keep, keep]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         returned = dict(cursor.fetchall())
+    watched = 0
+    if watch is not None:
+        watched = _retry_after(
+            returned[watch.key], watch.limit, watch.window_seconds * 1_000_000, now_us
+        )
     admitted = tuple(name for name in keys if returned[name].endswith(entry))
     if len(admitted) == len(keys):
-        return Hit(keys=tuple(keys), entry=entry, admitted_keys=admitted)
+        return Hit(tuple(keys), entry, admitted, watched_retry_after=watched)
     retry = max(
         _retry_after(returned[name], limit, window_us, now_us)
         for name in keys
         if name not in admitted
     )
-    refused = Hit(keys=tuple(keys), entry=entry, admitted_keys=admitted, retry_after=retry)
-    release(refused)
-    return Hit(keys=tuple(keys), entry=entry, admitted_keys=(), retry_after=retry)
+    release(Hit(tuple(keys), entry, admitted))
+    return Hit(tuple(keys), entry, (), retry_after=max(retry, 1), watched_retry_after=watched)
 
 
 def release(counted: Hit) -> None:
@@ -141,22 +163,31 @@ def ip_key(ip_address: str, ipv6_prefix: int) -> str:
     return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
 
 
+def _connection_scope(limit: int, window_minutes: int) -> str:
+    return f"connect:{window_minutes * 60}:{limit}"
+
+
 def count_connection(
     ip_address: str, user_id: Any, limit: int, window_minutes: int, ipv6_prefix: int
 ) -> Hit:
     """Count a connection for the client IP (or its IPv6 network) and, when known,
     the user."""
-    window_seconds = window_minutes * 60
-    scope = f"connect:{window_seconds}:{limit}"
+    scope = _connection_scope(limit, window_minutes)
     keys = [f"{scope}:ip:{ip_key(ip_address, ipv6_prefix)}"]
     if user_id is not None:
         keys.append(f"{scope}:user:{user_id}")
-    return hit(keys, limit, window_seconds)
+    return hit(keys, limit, window_minutes * 60)
 
 
-def count_token_issue(user: Any, limit: int) -> Hit:
+def connection_limit(user_id: Any, limit: int, window_minutes: int) -> Watch:
+    """The user's connection limit, to watch while counting something else."""
+    scope = _connection_scope(limit, window_minutes)
+    return Watch(f"{scope}:user:{user_id}", limit, window_minutes * 60)
+
+
+def count_token_issue(user: Any, limit: int, watch: Watch | None = None) -> Hit:
     """Count a token request by ``user``: at most ``limit`` in any 60 seconds."""
-    return hit([f"token:60:{limit}:user:{user.pk}"], limit, 60)
+    return hit([f"token:60:{limit}:user:{user.pk}"], limit, 60, watch)
 
 
 def allow_token_issue(user: Any, limit: int) -> bool:

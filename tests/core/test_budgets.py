@@ -42,7 +42,21 @@ def test_connect_with_token_at_most_4(warm):
     token = ws.issue_token(user)
     sql = statements(lambda: ws.connect(token=token, channel="general"))
     assert len(sql) <= 4, sql
-    assert not any("django_session" in s or '"auth_user"' in s.split("WHERE")[0] for s in sql)
+    # The Django session (is the login still valid?), the token with its user, the
+    # limit, the session row.
+    assert sql[0].startswith("UPDATE") and "auth_user" in sql[0]
+    assert sql[1].startswith("SELECT") and "django_session" in sql[1]
+    assert [s.split()[0] for s in sql[2:]] == ["INSERT", "INSERT"]
+
+
+def test_connect_without_token_at_most_4(warm):
+    client, gateway, user = warm
+    ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id).connect()  # warm
+    ws = ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id)
+    ws.login(user)
+    sql = statements(ws.connect)
+    # The Django session and its user (middleware), the limit, the session row.
+    assert len(sql) <= 4, sql
 
 
 def test_message_at_most_1(warm):
