@@ -1,18 +1,21 @@
 """Quoted identifiers for the few raw statements (``RETURNING``, ``ON CONFLICT``) that
-Django's ORM cannot express, and rows of such statements turned into model instances.
-Values always go in as parameters."""
+Django's ORM cannot express, the statements themselves built once per database, and
+their rows turned into model instances. Values always go in as parameters."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=models.Model)
 
-#: Per (database alias, model): the value converters of each concrete field.
-_converters: dict[tuple[str, type[models.Model]], list[tuple[int, list[Callable], Any]]] = {}
+#: Built statements, per (database alias, vendor, caller's key).
+_statements: dict[tuple[str, str, Any], str] = {}
 
 
 def table_and_columns(model: type[models.Model]) -> tuple[str, dict[str, str]]:
@@ -21,6 +24,16 @@ def table_and_columns(model: type[models.Model]) -> tuple[str, dict[str, str]]:
     meta = model._meta
     columns = {field.name: quote(str(field.column)) for field in meta.concrete_fields}
     return quote(str(meta.db_table)), columns
+
+
+def statement(key: Any, build: Callable[[], str]) -> str:
+    """The statement ``build()`` makes for the current database, built once per process:
+    the hot paths do not pay for quoting identifiers on every event."""
+    cache_key = (connection.alias, connection.vendor, key)
+    found = _statements.get(cache_key)
+    if found is None:
+        found = _statements[cache_key] = build()
+    return found
 
 
 def related_columns(model: type[models.Model], foreign_key: str) -> list[str]:
@@ -41,33 +54,61 @@ def related_columns(model: type[models.Model], foreign_key: str) -> list[str]:
     ]
 
 
-def _field_converters(model: type[models.Model]) -> list[tuple[int, list[Callable], Any]]:
+@dataclass(frozen=True)
+class _RowShape:
+    attnames: list[str]
+    pk_index: int
+    #: (index, converters, expression) of the fields whose values need converting.
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]
+
+
+_shapes: dict[tuple[str, type[models.Model]], _RowShape] = {}
+
+
+def _shape(model: type[models.Model]) -> _RowShape:
     key = (connection.alias, model)
-    found = _converters.get(key)
+    found = _shapes.get(key)
     if found is None:
-        found = []
-        for index, field in enumerate(model._meta.concrete_fields):
+        fields = model._meta.concrete_fields
+        converters = []
+        for index, field in enumerate(fields):
             expression = field.get_col(model._meta.db_table)
             functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(
                 connection
             )
             if functions:
-                found.append((index, functions, expression))
-        _converters[key] = found
+                converters.append((index, functions, expression))
+        found = _shapes[key] = _RowShape(
+            attnames=[field.attname for field in fields],
+            pk_index=list(fields).index(model._meta.pk),
+            converters=converters,
+        )
     return found
 
 
 def instance_from_row(model: type[M], values: Sequence[Any]) -> M | None:
     """A ``model`` instance from the values of all its concrete columns, in field order,
     converted as the ORM would; ``None`` when the primary key is NULL (no row)."""
-    meta = model._meta
-    fields = meta.concrete_fields
-    if values[fields.index(meta.pk)] is None:
+    shape = _shape(model)
+    if values[shape.pk_index] is None:
         return None
     converted = list(values)
-    for index, functions, expression in _field_converters(model):
+    for index, functions, expression in shape.converters:
         value = converted[index]
         for function in functions:
             value = function(value, expression, connection)
         converted[index] = value
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    if (
+        model.__init__ is not models.Model.__init__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return model.from_db(connection.alias, shape.attnames, converted)
+    # What from_db does, without Model.__init__'s per-field work (nothing overrides or
+    # listens to it).
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(shape.attnames, converted))
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance

@@ -8,15 +8,16 @@ plain mappings, so this is cheap to run before anything else and easy to test.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from django.http.request import split_domain_port
+from django.http.request import HttpHeaders, split_domain_port
 
 #: Connection ids are API Gateway's base64-like ids; anything else is forged.
 CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
@@ -157,6 +158,7 @@ def pick_client_ip(forwarded_for: str, remote_addr: str, trusted_proxy_count: in
     return valid_ip(candidate)
 
 
+@functools.lru_cache(maxsize=4096)
 def valid_ip(candidate: str) -> str | None:
     """``candidate`` as a ``GenericIPAddressField`` or PostgreSQL ``inet`` stores it, or
     ``None``: no IPv6 zone id (``fe80::1%eth0``, which neither can store) and nothing
@@ -223,6 +225,23 @@ def nesting_depth(value: Any) -> int:
 def _reject_constant(name: str) -> Any:
     # NaN and Infinity are not JSON; a handler should never see them.
     raise ValueError(name)
+
+
+class MetaHeaders(Mapping[str, str]):
+    """The headers of a WSGI environ, looked up one at a time (case-insensitive), without
+    first parsing them all as ``request.headers`` does: an event reads only a few."""
+
+    def __init__(self, meta: Mapping[str, Any]) -> None:
+        self._meta = meta
+
+    def __getitem__(self, name: str) -> str:
+        return str(self._meta[HttpHeaders.to_wsgi_name(name)])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(HttpHeaders(self._meta))
+
+    def __len__(self) -> int:
+        return len(HttpHeaders(self._meta))
 
 
 def missing_names(headers: Mapping[str, str], names: Iterable[str]) -> list[str]:

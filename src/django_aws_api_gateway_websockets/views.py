@@ -63,6 +63,7 @@ from .events import (
     DISCONNECT,
     LIFECYCLE_ROUTES,
     Event,
+    MetaHeaders,
     EventError,
     EventRules,
     is_valid_channel_name,
@@ -222,7 +223,7 @@ class WebSocketView(View):
         try:
             self.event = read_event(
                 route,
-                request.headers,
+                MetaHeaders(request.META),
                 request.GET,
                 body,
                 request.META.get("REMOTE_ADDR", ""),
@@ -479,7 +480,7 @@ class WebSocketView(View):
         secrets = get_gateway_secrets()
         if not secrets:
             return True
-        sent = request.headers.get(GATEWAY_SECRET_HEADER, "").encode()
+        sent = MetaHeaders(request.META).get(GATEWAY_SECRET_HEADER, "").encode()
         # Compare with every secret, so timing does not tell which one nearly matched.
         results = [hmac.compare_digest(sent, secret.encode()) for secret in secrets]
         return any(results)

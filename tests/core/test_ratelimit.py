@@ -213,7 +213,9 @@ def test_cleanup(user, days):
         ([f"198.51.100.{n}" for n in range(1, 26)], None, 25),
     ],
 )
-def test_ipv6_clients_are_limited_per_network(client, gateway, settings, addresses, prefix, admitted):
+def test_ipv6_clients_are_limited_per_network(
+    client, gateway, settings, addresses, prefix, admitted
+):
     settings.WEBSOCKETS = {"rate_limit_max_attempts": 20}
     if prefix is not None:
         settings.WEBSOCKETS["rate_limit_ipv6_prefix"] = prefix
