@@ -107,7 +107,7 @@ def instance_from_row(model: type[M], values: Sequence[Any]) -> M | None:
     # What from_db does, without Model.__init__'s per-field work (nothing overrides or
     # listens to it).
     instance = model.__new__(model)
-    instance.__dict__.update(zip(shape.attnames, converted))
+    instance.__dict__.update(zip(shape.attnames, converted, strict=True))
     instance._state = ModelState()
     instance._state.adding = False
     instance._state.db = connection.alias

@@ -44,8 +44,10 @@ def test_connect_with_token_at_most_4(warm):
     assert len(sql) <= 4, sql
     # The Django session (is the login still valid?), the token with its user, the
     # limit, the session row.
-    assert sql[0].startswith("UPDATE") and "auth_user" in sql[0]
-    assert sql[1].startswith("SELECT") and "django_session" in sql[1]
+    assert sql[0].startswith("UPDATE")
+    assert "auth_user" in sql[0]
+    assert sql[1].startswith("SELECT")
+    assert "django_session" in sql[1]
     assert [s.split()[0] for s in sql[2:]] == ["INSERT", "INSERT"]
 
 
@@ -66,7 +68,8 @@ def test_message_at_most_1(warm):
     sql = statements(lambda: connected.message({"handler": "chat", "text": "hi"}))
     assert len(sql) == 1, sql
     # Counts the message and loads session and user.
-    assert sql[0].startswith("UPDATE") and "RETURNING" in sql[0]
+    assert sql[0].startswith("UPDATE")
+    assert "RETURNING" in sql[0]
 
 
 def test_read_only_message_at_most_1(warm, settings):

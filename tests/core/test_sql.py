@@ -14,11 +14,14 @@ from django_aws_api_gateway_websockets.sessions import load_session
 def test_values_are_converted_and_the_instance_is_saved_state(connected_session):
     session = load_session(connected_session.connection_id, connected_session.api_gateway)
     assert session is not None
-    assert isinstance(session.created_on, datetime) and session.created_on.tzinfo
+    assert isinstance(session.created_on, datetime)
+    assert session.created_on.tzinfo
     assert session.connected is True
     user = session.user
-    assert isinstance(user.is_active, bool) and isinstance(user.date_joined, datetime)
-    assert not session._state.adding and not user._state.adding
+    assert isinstance(user.is_active, bool)
+    assert isinstance(user.date_joined, datetime)
+    assert not session._state.adding
+    assert not user._state.adding
     user.first_name = "Alice"
     user.save(update_fields=["first_name"])  # a loaded row saves as an update
     assert get_user_model().objects.get().first_name == "Alice"

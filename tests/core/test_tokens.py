@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-
 from urllib.parse import urlencode
 
 import pytest
