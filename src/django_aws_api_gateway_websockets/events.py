@@ -13,7 +13,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -108,28 +108,28 @@ def read_event(
     )
     if client_ip is None:
         raise EventError(400, "Invalid request headers", "headers")
-    event = Event(
-        route=route,
-        connection_id=connection_id,
-        api_id=headers.get("X-Amzn-Apigateway-Api-Id", ""),
-        client_ip=client_ip,
-        user_agent=headers.get("User-Agent", ""),
-    )
+    common: dict[str, Any] = {
+        "route": route,
+        "connection_id": connection_id,
+        "api_id": headers.get("X-Amzn-Apigateway-Api-Id", ""),
+        "client_ip": client_ip,
+        "user_agent": headers.get("User-Agent", ""),
+    }
     if route == CONNECT:
         channel = query.get("channel", "")
         if channel and not is_valid_channel_name(
             channel, rules.channel_pattern, rules.max_channel_length
         ):
             raise EventError(400, "Invalid channel", "channel")
-        return replace(
-            event,
+        return Event(
+            **common,
             channel=channel,
             ws_token=query.get(TOKEN_PARAMETER, ""),
             origin=headers.get("Origin") or None,
         )
     if route == DISCONNECT:
-        return event
-    return replace(event, body=parse_body(body, rules.max_body_size))
+        return Event(**common)
+    return Event(**common, body=parse_body(body, rules.max_body_size))
 
 
 def is_valid_connection_id(value: str) -> bool:
@@ -227,6 +227,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+_wsgi_name = functools.lru_cache(maxsize=256)(HttpHeaders.to_wsgi_name)
+
+
 class MetaHeaders(Mapping[str, str]):
     """The headers of a WSGI environ, looked up one at a time (case-insensitive), without
     first parsing them all as ``request.headers`` does: an event reads only a few."""
@@ -235,7 +238,11 @@ class MetaHeaders(Mapping[str, str]):
         self._meta = meta
 
     def __getitem__(self, name: str) -> str:
-        return str(self._meta[HttpHeaders.to_wsgi_name(name)])
+        return str(self._meta[_wsgi_name(name)])
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._meta.get(_wsgi_name(name))
+        return default if value is None else str(value)
 
     def __iter__(self) -> Iterator[str]:
         return iter(HttpHeaders(self._meta))

@@ -59,10 +59,11 @@ def user_auth_matches(user: Any, stored: str) -> bool:
     if get_hash is None or not stored:
         return not stored
     keys = tuple(_secrets())
-    cacheable = (
-        type(user).get_session_auth_hash is AbstractBaseUser.get_session_auth_hash
-        and type(user)._get_session_auth_hash is AbstractBaseUser._get_session_auth_hash
-    )
+    cacheable = type(
+        user
+    ).get_session_auth_hash is AbstractBaseUser.get_session_auth_hash and getattr(
+        type(user), "_get_session_auth_hash", None
+    ) is getattr(AbstractBaseUser, "_get_session_auth_hash", None)
     if cacheable:
         cache_key = (str(user.password), stored, keys)
         known = _matches.get(cache_key)
