@@ -12,6 +12,7 @@ the median CPU (process time) per event; then it prints the ratios this/4.1.0.
     python benchmarks/events.py                      # SQLite only
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python benchmarks/events.py
     python benchmarks/events.py --messages 3000      # more samples
+    ... --synchronous-commit off                     # commits that do not wait for fsync
 
 Targets (DESIGN.md section 6): CPU per message at most 0.3x 4.1.0's on both databases;
 on PostgreSQL a token ``$connect`` at most 0.35x and a ``$disconnect`` at most 0.25x of
@@ -45,12 +46,14 @@ MESSAGE = b'{"handler": "chat", "text": "hello"}'
 # -- the worker: one package, one database -----------------------------------------------
 
 
-def configure(database_url: str, db_name: str) -> None:
+def configure(database_url: str, db_name: str, synchronous_commit: str = "on") -> None:
     import dj_database_url
     from django.conf import settings
 
     database = dj_database_url.parse(database_url)
     database["TEST"] = {"NAME": db_name}
+    if database["ENGINE"].endswith("postgresql") and synchronous_commit != "on":
+        database["OPTIONS"] = {"options": f"-c synchronous_commit={synchronous_commit}"}
     settings.configure(
         SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnop",
         DEBUG=False,
@@ -202,7 +205,7 @@ def logged_in_browsers(count: int) -> list[tuple[Any, Any, str]]:
 
 
 def worker(args: argparse.Namespace) -> None:
-    configure(args.database_url, args.db_name)
+    configure(args.database_url, args.db_name, args.synchronous_commit)
     import django
 
     django.setup()
@@ -295,6 +298,8 @@ def run_worker(python: Path, database_url: str, db_name: str, args: argparse.Nam
         str(args.messages),
         "--disconnects",
         str(args.disconnects),
+        "--synchronous-commit",
+        args.synchronous_commit,
     ]
     # Each package from its own environment only (never this checkout's src/).
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
@@ -326,6 +331,13 @@ def main() -> None:
     parser.add_argument("--connects", type=int, default=300)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--disconnects", type=int, default=300)
+    parser.add_argument(
+        "--synchronous-commit",
+        default="on",
+        choices=["on", "off"],
+        help="PostgreSQL's synchronous_commit for both packages' connections: 'off' "
+        "shows the latency of a server whose commits do not wait for the disk",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--db-name", help=argparse.SUPPRESS)
