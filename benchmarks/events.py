@@ -50,6 +50,10 @@ def configure(database_url: str, db_name: str, synchronous_commit: str = "on") -
     import dj_database_url
     from django.conf import settings
 
+    # The middleware of the package's tests (a typical project's), for both packages.
+    sys.path.insert(0, str(HERE.parent))
+    from tests.settings import MIDDLEWARE
+
     database = dj_database_url.parse(database_url)
     database["TEST"] = {"NAME": db_name}
     if database["ENGINE"].endswith("postgresql") and synchronous_commit != "on":
@@ -67,14 +71,7 @@ def configure(database_url: str, db_name: str, synchronous_commit: str = "on") -
             "django.contrib.messages",
             "django_aws_api_gateway_websockets",
         ],
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-        ],
+        MIDDLEWARE=MIDDLEWARE,
         ROOT_URLCONF=__name__,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",

@@ -141,8 +141,51 @@ def admit(
 ) -> WebSocketSession | Refusal:
     """Admit the connection of ``event`` to ``channel``, or say why not."""
     undo = _Undo(event)
+
+    def decide() -> WebSocketSession | Refusal:
+        if policy.use_token:
+            if not caller.session_key:
+                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
+            if consumed is None:
+                return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
+            undo.token_spent = True
+            user = consumed.user
+            if not login_is_current(caller.session, user):
+                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+        else:
+            known = caller.user
+            user = known if known is not None and known.is_authenticated else None
+        user_id = user.pk if user is not None else None
+        if policy.limit is not None:
+            undo.counted = count_connection(
+                event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
+            )
+            if not undo.counted.admitted:
+                return Refusal(
+                    400,
+                    "Too many connection attempts",
+                    RATE_LIMITED,
+                    retry_after=undo.counted.retry_after,
+                )
+        refusal = checks(user)
+        if refusal is not None:
+            return refusal
+        session = open_session(
+            event.connection_id,
+            channel,
+            user_id,
+            gateway,
+            hash_session_key(caller.session_key) if caller.session_key else "",
+            hash_user_auth(user) if user is not None else "",
+        )
+        if session is None:
+            logger.warning("Refused a duplicate connection id")
+            return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
+        return session
+
     try:
-        decision = _admit(event, channel, gateway, policy, caller, checks, undo)
+        decision = decide()
     except BaseException:
         undo.failed()
         raise
@@ -152,53 +195,3 @@ def admit(
         else:
             undo.refused()
     return decision
-
-
-def _admit(
-    event: Event,
-    channel: str,
-    gateway: ApiGateway | None,
-    policy: Policy,
-    caller: Caller,
-    checks: Checks,
-    undo: _Undo,
-) -> WebSocketSession | Refusal:
-    if policy.use_token:
-        if not caller.session_key:
-            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-        consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
-        if consumed is None:
-            return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
-        undo.token_spent = True
-        user = consumed.user
-        if not login_is_current(caller.session, user):
-            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-    else:
-        user = caller.user if caller.user is not None and caller.user.is_authenticated else None
-    user_id = user.pk if user is not None else None
-    if policy.limit is not None:
-        undo.counted = count_connection(
-            event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
-        )
-        if not undo.counted.admitted:
-            return Refusal(
-                400,
-                "Too many connection attempts",
-                RATE_LIMITED,
-                retry_after=undo.counted.retry_after,
-            )
-    refusal = checks(user)
-    if refusal is not None:
-        return refusal
-    session = open_session(
-        event.connection_id,
-        channel,
-        user_id,
-        gateway,
-        hash_session_key(caller.session_key) if caller.session_key else "",
-        hash_user_auth(user) if user is not None else "",
-    )
-    if session is None:
-        logger.warning("Refused a duplicate connection id")
-        return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
-    return session
