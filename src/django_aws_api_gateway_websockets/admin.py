@@ -181,8 +181,8 @@ class ConnectionRateLimitAdmin(ReadOnlyAdmin):
 
 @admin.register(RateLimitCounter)
 class RateLimitCounterAdmin(ReadOnlyAdmin):
-    list_display = ("key", "window_start", "count")
-    list_filter = ("window_start",)
+    list_display = ("key", "updated_at", "admitted")
+    list_filter = ("updated_at",)
     search_fields = ("key",)
     show_full_result_count = False
 

@@ -170,6 +170,11 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
                 yield f"WEBSOCKETS['{name}'] must be an integer of 0 or more, not {_shown(value)}."
         elif not conf.is_positive_int(value):
             yield f"WEBSOCKETS['{name}'] must be an integer of 1 or more, not {_shown(value)}."
+        elif value > conf.INT_MAXIMA.get(name, value):
+            yield (
+                f"WEBSOCKETS['{name}'] must be at most {conf.INT_MAXIMA[name]}, "
+                f"not {_shown(value)}."
+            )
     for name in conf.BOOLEAN_DEFAULTS:
         if name in config and not isinstance(config[name], bool):
             yield f"WEBSOCKETS['{name}'] must be True or False, not {_shown(config[name])}."

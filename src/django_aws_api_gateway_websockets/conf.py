@@ -24,6 +24,8 @@ DEFAULTS: dict[str, int] = {
     # Connection attempts per client IP and per user in a window (views may override).
     "rate_limit_max_attempts": 20,
     "rate_limit_window_minutes": 1,
+    # IPv6 clients are limited per network of this prefix length (one customer's /64).
+    "rate_limit_ipv6_prefix": 64,
     # How many proxies that append to X-Forwarded-For stand in front of Django.
     # API Gateway itself is one. The client IP is the entry this far from the right.
     "trusted_proxy_count": 1,
@@ -43,10 +45,16 @@ DEFAULTS: dict[str, int] = {
     "session_idle_seconds": 600,
 }
 
+#: Upper bounds of integer settings that have one.
+INT_MAXIMA: dict[str, int] = {"rate_limit_ipv6_prefix": 128}
+
 #: Boolean settings and their defaults.
 BOOLEAN_DEFAULTS: dict[str, bool] = {
     # Push edits of gateways and routes to AWS when they are saved.
     "push_changes_to_aws": True,
+    # Count each message in WebSocketSession.request_count and record its time in
+    # updated_on (in the statement that loads the session); False makes messages read-only.
+    "count_messages": True,
 }
 
 #: Float settings and their defaults.
@@ -96,7 +104,8 @@ def get_setting(name: str) -> int:
     if name == "trusted_proxy_count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return value if ok else default
-    return value if is_positive_int(value) else default
+    ok = is_positive_int(value) and value <= INT_MAXIMA.get(name, value)
+    return value if ok else default
 
 
 def get_boolean_setting(name: str) -> bool:

@@ -8,15 +8,16 @@ plain mappings, so this is cheap to run before anything else and easy to test.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from django.http.request import split_domain_port
+from django.http.request import HttpHeaders, split_domain_port
 
 #: Connection ids are API Gateway's base64-like ids; anything else is forged.
 CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
@@ -24,6 +25,14 @@ CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
 #: Deeper message bodies are refused: no handler needs them, and code that walks a body
 #: recursively (serialisers, loggers) could fail on them.
 MAX_BODY_DEPTH = 32
+
+#: The longest textual IP address (an IPv6 address with an embedded IPv4 one).
+MAX_IP_LENGTH = 45
+
+#: The query parameter that carries the connect token, and what replaces its value in
+#: reports.
+TOKEN_PARAMETER = "ws_token"
+REDACTED = "redacted"
 
 #: Routes API Gateway always has; other slugs are additional (message) routes.
 CONNECT = "connect"
@@ -68,8 +77,8 @@ class Event:
     user_agent: str
     #: The requested channel on ``$connect`` (``""`` when none was asked for).
     channel: str = ""
-    #: The ``ws_token`` query value on ``$connect`` (``""`` when absent).
-    ws_token: str = ""
+    #: The ``ws_token`` query value on ``$connect`` (``""`` when absent; never in a repr).
+    ws_token: str = field(default="", repr=False)
     #: The ``Origin`` header on ``$connect``, ``None`` when the client sent none.
     origin: str | None = None
     #: The message body of every other route (always a JSON object).
@@ -99,28 +108,28 @@ def read_event(
     )
     if client_ip is None:
         raise EventError(400, "Invalid request headers", "headers")
-    event = Event(
-        route=route,
-        connection_id=connection_id,
-        api_id=headers.get("X-Amzn-Apigateway-Api-Id", ""),
-        client_ip=client_ip,
-        user_agent=headers.get("User-Agent", ""),
-    )
+    common: dict[str, Any] = {
+        "route": route,
+        "connection_id": connection_id,
+        "api_id": headers.get("X-Amzn-Apigateway-Api-Id", ""),
+        "client_ip": client_ip,
+        "user_agent": headers.get("User-Agent", ""),
+    }
     if route == CONNECT:
         channel = query.get("channel", "")
         if channel and not is_valid_channel_name(
             channel, rules.channel_pattern, rules.max_channel_length
         ):
             raise EventError(400, "Invalid channel", "channel")
-        return replace(
-            event,
+        return Event(
+            **common,
             channel=channel,
-            ws_token=query.get("ws_token", ""),
+            ws_token=query.get(TOKEN_PARAMETER, ""),
             origin=headers.get("Origin") or None,
         )
     if route == DISCONNECT:
-        return event
-    return replace(event, body=parse_body(body, rules.max_body_size))
+        return Event(**common)
+    return Event(**common, body=parse_body(body, rules.max_body_size))
 
 
 def is_valid_connection_id(value: str) -> bool:
@@ -146,10 +155,31 @@ def pick_client_ip(forwarded_for: str, remote_addr: str, trusted_proxy_count: in
         if not entries:
             return None
         candidate = entries[max(len(entries) - trusted_proxy_count, 0)]
+    return valid_ip(candidate)
+
+
+@functools.lru_cache(maxsize=4096)
+def valid_ip(candidate: str) -> str | None:
+    """``candidate`` as a ``GenericIPAddressField`` or PostgreSQL ``inet`` stores it, or
+    ``None``: no IPv6 zone id (``fe80::1%eth0``, which neither can store) and nothing
+    longer than an address can be."""
+    if len(candidate) > MAX_IP_LENGTH or "%" in candidate:
+        return None
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
+
+
+def redact_token(query_string: str) -> str:
+    """``query_string`` with the value of ``ws_token`` (under any encoding of its name)
+    replaced, so that error reports and logs never hold a usable token."""
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    if not any(name == TOKEN_PARAMETER for name, _ in pairs):
+        return query_string
+    return urlencode(
+        [(name, REDACTED if name == TOKEN_PARAMETER else value) for name, value in pairs]
+    )
 
 
 def parse_body(raw: bytes, max_size: int) -> dict[str, Any]:
@@ -195,6 +225,30 @@ def nesting_depth(value: Any) -> int:
 def _reject_constant(name: str) -> Any:
     # NaN and Infinity are not JSON; a handler should never see them.
     raise ValueError(name)
+
+
+_wsgi_name = functools.lru_cache(maxsize=256)(HttpHeaders.to_wsgi_name)
+
+
+class MetaHeaders(Mapping[str, str]):
+    """The headers of a WSGI environ, looked up one at a time (case-insensitive), without
+    first parsing them all as ``request.headers`` does: an event reads only a few."""
+
+    def __init__(self, meta: Mapping[str, Any]) -> None:
+        self._meta = meta
+
+    def __getitem__(self, name: str) -> str:
+        return str(self._meta[_wsgi_name(name)])
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._meta.get(_wsgi_name(name))
+        return default if value is None else str(value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(HttpHeaders(self._meta))
+
+    def __len__(self) -> int:
+        return len(HttpHeaders(self._meta))
 
 
 def missing_names(headers: Mapping[str, str], names: Iterable[str]) -> list[str]:

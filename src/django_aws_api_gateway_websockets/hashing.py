@@ -11,6 +11,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.crypto import salted_hmac
 
 # The original package's salts: hashes stored by 4.1.0 (sessions, tokens) must keep
@@ -48,6 +49,45 @@ def hash_user_auth(user: Any) -> str:
 def user_auth_hashes(user: Any) -> list[str]:
     """The user's auth hash under the current key and each fallback; ``[]`` if the
     user model has no session auth hash."""
+    return _auth_hashes(user, tuple(_secrets()))
+
+
+#: Results of :func:`user_auth_matches` for users whose auth hash depends only on their
+#: password (Django's own ``get_session_auth_hash``), keyed by password hash, stored
+#: hash and keys: every message checks it, and two HMACs per message add up.
+_matches: dict[tuple[str, str, tuple[str, ...]], bool] = {}
+_MATCHES_MAX = 4096
+
+
+def user_auth_matches(user: Any, stored: str) -> bool:
+    """Whether ``stored`` is the user's current auth hash under any accepted key."""
+    get_hash = getattr(user, "get_session_auth_hash", None)
+    if get_hash is None or not stored:
+        return not stored
+    keys = tuple(_secrets())
+    cacheable = type(
+        user
+    ).get_session_auth_hash is AbstractBaseUser.get_session_auth_hash and getattr(
+        type(user), "_get_session_auth_hash", None
+    ) is getattr(AbstractBaseUser, "_get_session_auth_hash", None)
+    if cacheable:
+        cache_key = (str(user.password), stored, keys)
+        known = _matches.get(cache_key)
+        if known is not None:
+            return known
+    matches = _auth_matches(user, stored, keys)
+    if cacheable:
+        if len(_matches) >= _MATCHES_MAX:
+            _matches.clear()
+        _matches[cache_key] = matches
+    return matches
+
+
+def _auth_matches(user: Any, stored: str, keys: tuple[str, ...]) -> bool:
+    return any(hmac.compare_digest(value, stored) for value in _auth_hashes(user, keys))
+
+
+def _auth_hashes(user: Any, keys: tuple[str, ...]) -> list[str]:
     get_hash = getattr(user, "get_session_auth_hash", None)
     if get_hash is None:
         return []
@@ -56,13 +96,5 @@ def user_auth_hashes(user: Any) -> list[str]:
     inner = getattr(user, "_get_session_auth_hash", None)
     return [
         _hash(_AUTH_SALT, inner(secret=secret) if inner is not None else get_hash(), secret)
-        for secret in _secrets()
+        for secret in keys
     ]
-
-
-def user_auth_matches(user: Any, stored: str) -> bool:
-    """Whether ``stored`` is the user's current auth hash under any accepted key."""
-    hashes = user_auth_hashes(user)
-    if not hashes or not stored:
-        return not stored
-    return any(hmac.compare_digest(value, stored) for value in hashes)

@@ -548,22 +548,32 @@ class ConnectionRateLimit(models.Model):
         return delete_records_older_than(days)
 
 
-class RateLimitCounter(models.Model):
-    """A fixed-window counter, incremented by one atomic upsert per attempt."""
+#: Characters of one admission in ``RateLimitCounter.hits``: 16 digits of microseconds
+#: since the epoch, then 8 hex digits that make the entry unique.
+RATE_LIMIT_ENTRY_WIDTH = 24
 
-    key = models.CharField(max_length=191)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
+
+class RateLimitCounter(models.Model):
+    """One rate-limit key: the admitted attempts of its sliding window.
+
+    ``hits`` holds the timestamps of the most recent admissions, oldest first (at most
+    the limit's number), changed by one atomic upsert per attempt (see ``ratelimit.py``).
+    """
+
+    key = models.CharField(max_length=191, unique=True)
+    hits = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(db_index=True)
 
     class Meta:
         verbose_name = _("rate limit counter")
-        constraints = [
-            models.UniqueConstraint(fields=["key", "window_start"], name="ws_ratelimit_key_window")
-        ]
-        indexes = [models.Index(fields=["window_start"], name="ws_ratelimit_window_idx")]
 
     def __str__(self) -> str:
-        return f"{self.key} @ {self.window_start:%H:%M:%S}: {self.count}"
+        return f"{self.key} @ {self.updated_at:%H:%M:%S}: {self.admitted}"
+
+    @property
+    def admitted(self) -> int:
+        """How many admissions the row remembers (the limit's number at most)."""
+        return len(self.hits) // RATE_LIMIT_ENTRY_WIDTH
 
 
 class ChannelPermission(models.Model):

@@ -1,10 +1,13 @@
-"""Rate limits that hold under concurrency.
+"""Rate limits that hold under concurrency: at most N admitted in any window of W.
 
-A limit is a fixed-window counter per key (``RateLimitCounter``), incremented by one
-``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement. The database serialises
-increments of one row, so each caller sees a distinct count and a limit of N admits
-exactly N per window, however many requests arrive at once. (The original counted rows
-and then inserted one, which admitted 28-39 of 60 simultaneous connects at a limit of 20.)
+Each key (``connect:60:20:ip:198.51.100.7``) has one ``RateLimitCounter`` row whose
+``hits`` keep the timestamps of its last N admissions, oldest first. An attempt is one
+``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement: the row gains the attempt's
+entry (and drops its oldest) only if fewer than N entries are younger than W, that is if
+the N-th most recent admission is at least W old. The database serialises updates of a
+row, so a limit of N admits exactly N in any window of W, however many requests arrive
+at once, on SQLite and PostgreSQL. (4.1.0 counted rows and then inserted one, which
+admitted 28-39 of 60 simultaneous connects at a limit of 20.)
 
 The ``ConnectionRateLimit`` helpers below keep the original's model methods working
 for code that calls them directly; the views do not use them.
@@ -12,85 +15,184 @@ for code that calls them directly; the views do not use them.
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ._sql import table_and_columns
-from .models import ConnectionRateLimit, RateLimitCounter
+from .models import RATE_LIMIT_ENTRY_WIDTH, ConnectionRateLimit, RateLimitCounter
 
-#: Counters older than this are deleted by the cleanup command whatever its age option.
+#: Rows untouched for this long are deleted by the cleanup command whatever its age
+#: option (windows are minutes long).
 COUNTER_RETENTION = timedelta(days=1)
 
+#: Digits of the timestamp at the start of each entry.
+_TIMESTAMP_WIDTH = 16
 
-def window_start(now: datetime, window_seconds: int) -> datetime:
-    """The start of the fixed window of ``window_seconds`` that contains ``now``."""
-    epoch = int(now.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=dt_timezone.utc)
+
+def _microseconds(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A key read (never changed) along with an attempt: is its limit reached?"""
+
+    key: str
+    limit: int
+    window_seconds: int
 
 
 @dataclass(frozen=True)
 class Hit:
-    """The counts after one attempt was counted under ``keys``."""
+    """One attempt counted under ``keys``: admitted, or refused with a retry-after."""
 
     keys: tuple[str, ...]
-    window_start: datetime
-    counts: dict[str, int]
+    #: The attempt's entry, as stored in the rows that admitted it.
+    entry: str
+    #: The keys whose rows admitted the attempt (all of them when it was admitted).
+    admitted_keys: tuple[str, ...]
+    #: Seconds until a refused attempt could be admitted (0 when admitted).
+    retry_after: int = 0
+    #: Seconds until the watched key would admit an attempt (0 when it would now).
+    watched_retry_after: int = 0
 
-    def within(self, limit: int) -> bool:
-        return all(count <= limit for count in self.counts.values())
+    @property
+    def admitted(self) -> bool:
+        return len(self.admitted_keys) == len(self.keys)
 
 
-def hit(keys: list[str], window_seconds: int) -> Hit:
-    """Count one attempt for each key in the current window, in one statement.
+def _retry_after(hits: str, limit: int, window_us: int, now_us: int) -> int:
+    """Seconds until a key with ``hits`` admits again: 0 when it would now, else until
+    the N-th most recent admission leaves the window (at least 1)."""
+    if len(hits) < limit * RATE_LIMIT_ENTRY_WIDTH:
+        return 0
+    oldest = int(hits[len(hits) - limit * RATE_LIMIT_ENTRY_WIDTH :][:_TIMESTAMP_WIDTH])
+    remaining = oldest + window_us - now_us
+    return 0 if remaining <= 0 else max(1, -(-remaining // 1_000_000))
+
+
+def hit(keys: list[str], limit: int, window_seconds: int, watch: Watch | None = None) -> Hit:
+    """Count one attempt under every key, in one statement; refused if any key is full.
 
     Keys are locked in the order given, so callers that pass a shared key first (the
-    IP) cannot deadlock each other.
+    IP) cannot deadlock each other. When one key refuses, the keys that admitted give
+    their entry back (a second statement, on that refusal only). ``watch`` is read in
+    the same statement (its row is created empty if missing, never changed).
     """
-    start = window_start(timezone.now(), window_seconds)
+    now = timezone.now()
+    now_us = _microseconds(now)
+    window_us = window_seconds * 1_000_000
+    entry = f"{now_us:0{_TIMESTAMP_WIDTH}d}{secrets.token_hex(4)}"
+    full = limit * RATE_LIMIT_ENTRY_WIDTH
+    keep = (limit - 1) * RATE_LIMIT_ENTRY_WIDTH
+    cutoff = f"{now_us - window_us:0{_TIMESTAMP_WIDTH}d}"
     table, column = table_and_columns(RateLimitCounter)
-    key, window, count = column["key"], column["window_start"], column["count"]
-    rows = ", ".join(["(%s, %s, 1)"] * len(keys))
+    key, hits, updated = column["key"], column["hits"], column["updated_at"]
+    current = f"{table}.{hits}"
+    counted = f"excluded.{hits} <> ''"  # a watched row inserts no entry
+    rows = ", ".join(["(%s, %s, %s)"] * (len(keys) + (watch is not None)))
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {table} ({key}, {window}, {count}) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT ({key}, {window}) DO UPDATE SET {count} = {table}.{count} + 1 "
-        f"RETURNING {key}, {count}"
+        f"INSERT INTO {table} ({key}, {hits}, {updated}) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET "
+        f"{hits} = CASE WHEN {counted} AND (length({current}) < %s "
+        f"OR substr({current}, length({current}) - %s + 1, {_TIMESTAMP_WIDTH}) <= %s) "
+        f"THEN (CASE WHEN length({current}) > %s "
+        f"THEN substr({current}, length({current}) - %s + 1) ELSE {current} END) "
+        f"|| excluded.{hits} ELSE {current} END, "
+        f"{updated} = CASE WHEN {counted} THEN excluded.{updated} ELSE {table}.{updated} END "
+        f"RETURNING {key}, {hits}"
     )
-    adapted = connection.ops.adapt_datetimefield_value(start)
+    adapted = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = []
     for name in keys:
-        params += [name, adapted]
+        params += [name, entry, adapted]
+    if watch is not None:
+        params += [watch.key, "", adapted]
+    params += [full, full, cutoff, keep, keep]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        counts = dict(cursor.fetchall())
-    return Hit(keys=tuple(keys), window_start=start, counts=counts)
+        returned = dict(cursor.fetchall())
+    watched = 0
+    if watch is not None:
+        watched = _retry_after(
+            returned[watch.key], watch.limit, watch.window_seconds * 1_000_000, now_us
+        )
+    admitted = tuple(name for name in keys if returned[name].endswith(entry))
+    if len(admitted) == len(keys):
+        return Hit(tuple(keys), entry, admitted, watched_retry_after=watched)
+    retry = max(
+        _retry_after(returned[name], limit, window_us, now_us)
+        for name in keys
+        if name not in admitted
+    )
+    release(Hit(tuple(keys), entry, admitted))
+    return Hit(tuple(keys), entry, (), retry_after=max(retry, 1), watched_retry_after=watched)
 
 
 def release(counted: Hit) -> None:
-    """Take back an attempt that was refused after it was counted."""
-    RateLimitCounter.objects.filter(
-        key__in=counted.keys, window_start=counted.window_start, count__gt=0
-    ).update(count=F("count") - 1)
+    """Give back an attempt's entry (a server failure after it was admitted)."""
+    if not counted.admitted_keys:
+        return
+    table, column = table_and_columns(RateLimitCounter)
+    hits = column["hits"]
+    marks = ", ".join(["%s"] * len(counted.admitted_keys))
+    sql = (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {table} SET {hits} = replace({hits}, %s, '') "  # noqa: S608
+        f"WHERE {column['key']} IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [counted.entry, *counted.admitted_keys])
 
 
-def count_connection(ip_address: str, user_id: Any, window_minutes: int) -> Hit:
-    """Count a connection for the client IP and, when known, the user."""
-    window_seconds = window_minutes * 60
-    keys = [f"connect:{window_seconds}:ip:{ip_address}"]
+def ip_key(ip_address: str, ipv6_prefix: int) -> str:
+    """The address an IP is limited under: IPv6 clients by their network prefix
+    (one customer gets a whole /64), IPv4 clients by their address."""
+    address = ipaddress.ip_address(ip_address)
+    if address.version == 6 and address.ipv4_mapped is None:
+        network = ipaddress.ip_network(f"{address}/{ipv6_prefix}", strict=False)
+        return str(network)
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)
+
+
+def _connection_scope(limit: int, window_minutes: int) -> str:
+    return f"connect:{window_minutes * 60}:{limit}"
+
+
+def count_connection(
+    ip_address: str, user_id: Any, limit: int, window_minutes: int, ipv6_prefix: int
+) -> Hit:
+    """Count a connection for the client IP (or its IPv6 network) and, when known,
+    the user."""
+    scope = _connection_scope(limit, window_minutes)
+    keys = [f"{scope}:ip:{ip_key(ip_address, ipv6_prefix)}"]
     if user_id is not None:
-        keys.append(f"connect:{window_seconds}:user:{user_id}")
-    return hit(keys, window_seconds)
+        keys.append(f"{scope}:user:{user_id}")
+    return hit(keys, limit, window_minutes * 60)
+
+
+def connection_limit(user_id: Any, limit: int, window_minutes: int) -> Watch:
+    """The user's connection limit, to watch while counting something else."""
+    scope = _connection_scope(limit, window_minutes)
+    return Watch(f"{scope}:user:{user_id}", limit, window_minutes * 60)
+
+
+def count_token_issue(user: Any, limit: int, watch: Watch | None = None) -> Hit:
+    """Count a token request by ``user``: at most ``limit`` in any 60 seconds."""
+    return hit([f"token:60:{limit}:user:{user.pk}"], limit, 60, watch)
 
 
 def allow_token_issue(user: Any, limit: int) -> bool:
     """Count a token request by ``user``; False once ``limit`` per minute is passed."""
-    return hit([f"token:60:user:{user.pk}"], 60).within(limit)
+    return count_token_issue(user, limit).admitted
 
 
 def check_recorded_attempts(
@@ -117,16 +219,16 @@ def record_attempt(ip_address: str, user: Any, successful: bool) -> ConnectionRa
 
 
 def delete_records_older_than(days: int) -> tuple[int, dict[str, int]]:
-    """Delete attempt rows older than ``days``, and counters of windows that ended.
+    """Delete attempt rows older than ``days``, and counters untouched for a day.
 
-    Counters matter only during their window, so they go after a day at most
-    (windows are minutes long); Django's delete result for both tables.
+    A counter matters only during its window (minutes long), so it goes after a day at
+    most; Django's delete result for both tables.
     """
     now = timezone.now()
     cutoff = now - timedelta(days=days)
     attempts, by_model = ConnectionRateLimit.objects.filter(attempt_time__lt=cutoff).delete()
     counter_cutoff = max(cutoff, now - COUNTER_RETENTION)
     counters, counter_models = RateLimitCounter.objects.filter(
-        window_start__lt=counter_cutoff
+        updated_at__lt=counter_cutoff
     ).delete()
     return attempts + counters, {**by_model, **counter_models}

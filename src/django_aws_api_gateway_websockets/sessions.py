@@ -1,31 +1,20 @@
 """Opening, finding and closing ``WebSocketSession`` rows, one statement each.
 
-These are the only writes on the event path, so each is a single statement: the
-message route reads session and user together, ``$disconnect`` closes and returns the
-row in one ``UPDATE ... RETURNING``.
+These are the only writes on the event path, so each is a single statement: a message
+counts itself and reads session and user together, ``$disconnect`` closes and returns
+the row, each in one ``UPDATE ... RETURNING``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from ._sql import table_and_columns
+from ._sql import instance_from_row, related_columns, statement, table_and_columns
 from .models import ApiGateway, WebSocketSession
-
-#: Fields returned by :func:`close_session`; none needs a type conversion.
-_RETURNED_FIELDS = (
-    "id",
-    "connection_id",
-    "channel_name",
-    "user",
-    "api_gateway",
-    "request_count",
-    "session_key_hash",
-    "auth_hash",
-)
 
 
 def open_session(
@@ -77,33 +66,65 @@ def open_session(
     return session
 
 
-def load_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
-    """The open session of this connection on this gateway, with its user."""
-    # connection_id is unique: a plain LIMIT 1 (first() would add an ORDER BY).
-    found = WebSocketSession.objects.select_related("user").filter(
-        connection_id=connection_id, connected=True, api_gateway=gateway
-    )[:1]
-    session = next(iter(found), None)
-    if session is not None and gateway is not None:
+def load_session(
+    connection_id: str, gateway: ApiGateway | None, count: bool = True
+) -> WebSocketSession | None:
+    """The open session of this connection on this gateway, with its user, in one
+    statement.
+
+    With ``count`` the statement is an ``UPDATE ... RETURNING`` that also counts the
+    message (``request_count``) and records its time (``updated_on``, the last
+    activity); without, a plain ``SELECT``.
+    """
+    params: list[Any] = [connection_id, True]
+    if gateway is not None:
+        params.append(gateway.pk)
+    if count:
+        params.insert(0, connection.ops.adapt_datetimefield_value(timezone.now()))
+    user_model = get_user_model()
+    sql = statement(
+        ("load_session", user_model._meta.label, gateway is None, count),
+        lambda: _load_sql(gateway is None, count),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(WebSocketSession._meta.concrete_fields)
+    session = instance_from_row(WebSocketSession, row[:split])
+    if session is None:
+        return None
+    user = instance_from_row(user_model, row[split:])
+    if user is not None:
+        session.user = user  # cached on the session: reading it costs no query
+    if gateway is not None:
         session.api_gateway = gateway
     return session
 
 
-def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
-    """Mark the connection's session disconnected and return it (``None`` if unknown).
-
-    The returned row has the fields of :data:`_RETURNED_FIELDS` loaded; reading any
-    other field costs a query.
-    """
+def _load_sql(without_gateway: bool, count: bool) -> str:
     table, column = table_and_columns(WebSocketSession)
-    on_gateway = "IS NULL" if gateway is None else "= %s"
-    sql = (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"UPDATE {table} SET {column['connected']} = %s, "  # noqa: S608
-        f"{column['updated_on']} = %s "
-        f"WHERE {column['connection_id']} = %s AND {column['api_gateway']} {on_gateway} "
-        f"RETURNING {', '.join(column[name] for name in _RETURNED_FIELDS)}"
+    selected = [f"{table}.{column[field.name]}" for field in WebSocketSession._meta.concrete_fields]
+    selected += related_columns(get_user_model(), f"{table}.{column['user']}")
+    where = (
+        f"{column['connection_id']} = %s AND {column['connected']} = %s "
+        f"AND {column['api_gateway']} {'IS NULL' if without_gateway else '= %s'}"
     )
+    if count:
+        return (
+            # Identifiers come from the model's metadata; values are parameters.
+            f"UPDATE {table} SET {column['request_count']} = "  # noqa: S608
+            f"{column['request_count']} + 1, {column['updated_on']} = %s "
+            f"WHERE {where} RETURNING {', '.join(selected)}"
+        )
+    return f"SELECT {', '.join(selected)} FROM {table} WHERE {where} LIMIT 1"  # noqa: S608
+
+
+def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
+    """Mark the connection's session disconnected and return it (``None`` if unknown),
+    in one ``UPDATE ... RETURNING``."""
+    sql = statement(("close_session", gateway is None), lambda: _close_sql(gateway is None))
     params: list[Any] = [
         False,
         connection.ops.adapt_datetimefield_value(timezone.now()),
@@ -116,16 +137,23 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
         row = cursor.fetchone()
     if row is None:
         return None
-    concrete = WebSocketSession._meta.concrete_fields
-    attname = {field.name: field.attname for field in concrete}
-    values = {attname[name]: value for name, value in zip(_RETURNED_FIELDS, row, strict=True)}
-    values["connected"] = False
-    # from_db expects the values in the model's field order.
-    loaded = [field.attname for field in concrete if field.attname in values]
-    session = WebSocketSession.from_db(connection.alias, loaded, [values[name] for name in loaded])
-    if gateway is not None:
+    session = instance_from_row(WebSocketSession, row)
+    if session is not None and gateway is not None:
         session.api_gateway = gateway
     return session
+
+
+def _close_sql(without_gateway: bool) -> str:
+    table, column = table_and_columns(WebSocketSession)
+    concrete = WebSocketSession._meta.concrete_fields
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {table} SET {column['connected']} = %s, "  # noqa: S608
+        f"{column['updated_on']} = %s "
+        f"WHERE {column['connection_id']} = %s "
+        f"AND {column['api_gateway']} {'IS NULL' if without_gateway else '= %s'} "
+        f"RETURNING {', '.join(column[field.name] for field in concrete)}"
+    )
 
 
 def end_session(session: WebSocketSession) -> None:

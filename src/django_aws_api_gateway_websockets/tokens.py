@@ -18,8 +18,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
-from ._sql import table_and_columns
+from ._sql import instance_from_row, related_columns, table_and_columns
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes
 from .models import WebSocketToken
 
@@ -28,10 +29,13 @@ TOKEN_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class ConsumedToken:
-    """What a spent token proves: who, and their auth hash when it was issued."""
+    """What a spent token proves: who (loaded by the same statement), and their auth hash
+    when it was issued."""
 
     user_id: Any
     auth_hash: str
+    #: The token's user as the database holds it now (``None`` if deleted).
+    user: Any = None
 
 
 def hash_token(raw_token: str) -> str:
@@ -55,12 +59,14 @@ def issue_token(user: Any, session_key: str) -> WebSocketToken:
     return row
 
 
+@sensitive_variables("token_value")
 def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> ConsumedToken | None:
     """Spend the token if it is unused, fresh and bound to this session.
 
-    One ``UPDATE ... RETURNING`` statement: of any number of concurrent consumers
-    exactly one gets the row. Session-key hashes made with ``SECRET_KEY_FALLBACKS``
-    are accepted, so rotating the key does not void tokens in flight.
+    One ``UPDATE ... RETURNING`` statement, which also reads the token's user: of any
+    number of concurrent consumers exactly one gets the row. Session-key hashes made
+    with ``SECRET_KEY_FALLBACKS`` are accepted, so rotating the key does not void
+    tokens in flight.
     """
     if not isinstance(token_value, str) or not TOKEN_PATTERN.fullmatch(token_value):
         return None
@@ -69,13 +75,16 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
     hashes = session_key_hashes(session_key)
     cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
     table, column = table_and_columns(WebSocketToken)
+    user_model = get_user_model()
+    returned = [column["user"], column["auth_hash"]]
+    returned += related_columns(user_model, f"{table}.{column['user']}")
     sql = (
         # Identifiers come from the model's metadata; values are parameters.
         f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
         f"WHERE {column['token']} = %s AND {column['used']} = %s "
         f"AND {column['created_at']} >= %s "
         f"AND {column['session_key']} IN ({', '.join(['%s'] * len(hashes))}) "
-        f"RETURNING {column['user']}, {column['auth_hash']}"
+        f"RETURNING {', '.join(returned)}"
     )
     params = [
         True,
@@ -87,20 +96,24 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return ConsumedToken(user_id=row[0], auth_hash=row[1]) if row else None
+    if row is None:
+        return None
+    return ConsumedToken(
+        user_id=row[0], auth_hash=row[1], user=instance_from_row(user_model, row[2:])
+    )
 
 
+@sensitive_variables("token_value")
 def restore_token(token_value: str) -> None:
     """Make a token spent by a connect that was then refused usable again."""
     WebSocketToken.objects.filter(token=hash_token(token_value), used=True).update(used=False)
 
 
+@sensitive_variables("token_value")
 def consume_token_user(token_value: Any, session_key: str, max_age_seconds: int = 60) -> Any:
     """The token's user if the token was valid and is now spent, else ``None``."""
     consumed = consume_token(token_value, session_key, max_age_seconds)
-    if consumed is None:
-        return None
-    return get_user_model()._default_manager.filter(pk=consumed.user_id).first()
+    return consumed.user if consumed is not None else None
 
 
 def delete_tokens_older_than(max_age_seconds: int) -> tuple[int, dict[str, int]]:

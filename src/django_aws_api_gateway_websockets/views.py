@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hmac
 import inspect
+import json
 import logging
 import re
 import threading
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.mail import mail_admins
@@ -29,17 +29,31 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponseForbidden,
     JsonResponse,
+    QueryDict,
 )
 from django.utils.decorators import method_decorator
-from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from .admission import (
+    BAD_ORIGIN,
+    FORBIDDEN_CHANNEL,
+    INVALID_CHANNEL,
+    METHOD_NOT_ALLOWED,
+    NOT_AUTHENTICATED,
+    RATE_LIMITED,
+    REFUSED,
+    Caller,
+    Policy,
+    Refusal,
+    admit,
+)
 from .channels import channel_permission_for
 from .conf import (
     GATEWAY_SECRET_HEADER,
     get_allowed_origins,
+    get_boolean_setting,
     get_gateway_secrets,
     get_setting,
 )
@@ -51,13 +65,19 @@ from .events import (
     Event,
     EventError,
     EventRules,
+    MetaHeaders,
     is_valid_channel_name,
     missing_names,
     origin_allowed,
     read_event,
+    redact_token,
 )
 from .gateways import known_gateway
-from .hashing import hash_session_key, hash_user_auth, user_auth_matches
+from .hashing import (  # noqa: F401  (the original's module-level names)
+    hash_session_key,
+    hash_user_auth,
+    user_auth_matches,
+)
 from .models import (  # noqa: F401  (the original's module-level names)
     MAX_MESSAGE_SIZE,
     ApiGateway,
@@ -66,9 +86,9 @@ from .models import (  # noqa: F401  (the original's module-level names)
     WebSocketSession,
     WebSocketToken,
 )
-from .ratelimit import allow_token_issue, count_connection, release
-from .sessions import close_session, end_session, load_session, move_session, open_session
-from .tokens import consume_token, issue_token, restore_token
+from .ratelimit import connection_limit, count_token_issue
+from .sessions import close_session, end_session, load_session, move_session
+from .tokens import issue_token
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +99,6 @@ _EXCEPTION_MAILS_MAX_KEYS = 256
 
 # Handler whitelists, built once per view class.
 _whitelists: dict[type, frozenset[str]] = {}
-
-
-class _Refused(Exception):
-    """Raised while connecting to undo what was done and answer ``response``."""
-
-    def __init__(self, response: HttpResponse) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def _exception_mail_is_due(view_class: type, exc_type: type, interval: int) -> bool:
@@ -115,8 +127,12 @@ def _mail_admins_quietly(subject: str, message: str) -> None:
         logger.warning("Could not mail the admins about a WebSocket exception", exc_info=True)
 
 
-def _user_by_id(user_id: Any) -> Any:
-    return get_user_model()._default_manager.filter(pk=user_id).first() or AnonymousUser()
+def _hide_token(request: HttpRequest) -> None:
+    """Take the token out of the request once the event holds it: error mails and
+    reports show the query string and ``request.GET``."""
+    redacted = redact_token(request.META.get("QUERY_STRING", ""))
+    request.META["QUERY_STRING"] = redacted
+    request.GET = QueryDict(redacted)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -127,6 +143,7 @@ class WebSocketView(View):
     message, dispatched to the handler method the body names.
     """
 
+    http_method_names = ["post"]
     debug = False
     debug_log: list[str] | None = None
     SEND_EXCEPTION_MAIL = True
@@ -192,6 +209,9 @@ class WebSocketView(View):
     # -- the request path ----------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # API Gateway only POSTs: anything else is refused before any other work.
+        if request.method != "POST":
+            return self.http_method_not_allowed(request, *args, **kwargs)
         if not self._gateway_secret_ok(request):
             logger.warning("Refused a call without the gateway secret")
             return self.invalid_gateway_secret(request)
@@ -203,7 +223,7 @@ class WebSocketView(View):
         try:
             self.event = read_event(
                 route,
-                request.headers,
+                MetaHeaders(request.META),
                 request.GET,
                 body,
                 request.META.get("REMOTE_ADDR", ""),
@@ -214,10 +234,10 @@ class WebSocketView(View):
                 return self.missing_headers(request)
             return HttpResponse(error.message, status=error.status, content_type="text/plain")
         self.body = self.event.body
+        if self.event.ws_token:
+            _hide_token(request)
         if not self._find_gateway(self.event.api_id):
             return self.missing_headers(request)
-        if request.method is None or request.method.lower() not in self.http_method_names:
-            return self.http_method_not_allowed(request, *args, **kwargs)
         if route == CONNECT:
             if self.CHECK_CONNECT_USERAGENT and (
                 self.event.user_agent != self.expected_useragent_prefix + self._api_id()
@@ -230,6 +250,9 @@ class WebSocketView(View):
             return HttpResponse("Unknown route", status=404, content_type="text/plain")
         return self._message(request, *args, **kwargs)
 
+    def _allowed_methods(self) -> list[str]:
+        return ["POST"]  # every route is POSTed to dispatch, which has no post()
+
     def _message(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if (
             self.handler_selection_key not in self.body
@@ -239,7 +262,11 @@ class WebSocketView(View):
         handler = self._select_handler()
         if handler is None:
             return HttpResponseBadRequest("Unknown handler")
-        self.websocket_session = load_session(self.event.connection_id, self.api_gateway or None)
+        self.websocket_session = load_session(
+            self.event.connection_id,
+            self.api_gateway or None,
+            count=get_boolean_setting("count_messages"),
+        )
         if self.websocket_session is None or not self._add_user_to_request(request):
             return self.session_not_found(request)
         if not self._passes_permission_checks(request):
@@ -258,13 +285,8 @@ class WebSocketView(View):
     # -- lifecycle routes ----------------------------------------------------------
 
     def connect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """Admit the connection: checks without the database first, then three
-        statements: spend the token, count the attempt, insert the session.
-
-        No transaction (its BEGIN and COMMIT would cost two more round trips): a
-        refusal after the token was spent or the attempt counted undoes both, so a
-        refused connect leaves the token usable and the limit untouched.
-        """
+        """Admit the connection: checks without the database here, then the admission
+        service (:func:`.admission.admit`): at most four statements."""
         event = self.event
         missing = missing_names(request.headers, self.required_connection_headers)
         if missing:
@@ -276,70 +298,51 @@ class WebSocketView(View):
         channel = event.channel or self._default_channel()
         if channel is None:
             return HttpResponseBadRequest("Invalid channel")
-        session_key = getattr(getattr(request, "session", None), "session_key", None) or ""
-        if self.USE_WS_TOKEN and not session_key:
-            return HttpResponseBadRequest("Invalid session")
-        undo: list[Callable[[], None]] = []
-        try:
-            self.websocket_session = self._open(request, event, channel, session_key, undo)
-        except _Refused as refusal:
-            for action in reversed(undo):
-                action()
-            return refusal.response
+        django_session = getattr(request, "session", None)
+        caller = Caller(
+            session_key=getattr(django_session, "session_key", None) or "",
+            session=django_session,
+            user=None if self.USE_WS_TOKEN else getattr(request, "user", None),
+        )
+        decision = admit(
+            event,
+            channel,
+            self.api_gateway or None,
+            self._admission_policy(),
+            caller,
+            lambda user: self._connection_checks(request, channel, user),
+        )
+        if isinstance(decision, Refusal):
+            return self._refusal_response(request, decision)
+        self.websocket_session = decision
         self._debug(f"Connected {event.connection_id} to channel {channel!r}")
         return JsonResponse({})
 
-    def _open(
-        self,
-        request: HttpRequest,
-        event: Event,
-        channel: str,
-        session_key: str,
-        undo: list[Callable[[], None]],
-    ) -> WebSocketSession:
-        """The database part of ``connect``; appends to ``undo`` what a refusal reverts."""
-        if self.USE_WS_TOKEN:
-            consumed = consume_token(
-                event.ws_token, session_key, get_setting("token_expiry_seconds")
-            )
-            if consumed is None:
-                raise _Refused(HttpResponseBadRequest("Invalid or expired token"))
-            undo.append(lambda: restore_token(event.ws_token))
-            user_id, auth_hash = consumed.user_id, consumed.auth_hash
-            # Loaded only if a permission check needs it.
-            request.user = cast(Any, SimpleLazyObject(lambda: _user_by_id(user_id)))
-        else:
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated:
-                user_id, auth_hash = user.pk, hash_user_auth(user)
-            else:
-                user_id, auth_hash = None, ""
-        if self.RATE_LIMIT_ENABLED:
-            counted = count_connection(event.client_ip, user_id, self.RATE_LIMIT_WINDOW_MINUTES)
-            undo.append(lambda: release(counted))
-            if not counted.within(self.RATE_LIMIT_MAX_ATTEMPTS):
-                raise _Refused(HttpResponseBadRequest("Too many connection attempts"))
+    def _admission_policy(self) -> Policy:
+        return Policy(
+            use_token=self.USE_WS_TOKEN,
+            token_max_age=get_setting("token_expiry_seconds"),
+            limit=self.RATE_LIMIT_MAX_ATTEMPTS if self.RATE_LIMIT_ENABLED else None,
+            window_minutes=self.RATE_LIMIT_WINDOW_MINUTES,
+            ipv6_prefix=get_setting("rate_limit_ipv6_prefix"),
+        )
+
+    def _connection_checks(self, request: HttpRequest, channel: str, user: Any) -> Refusal | None:
+        """The view's own checks on ``$connect``, with ``request.user`` set to ``user``."""
+        request.user = user if user is not None else AnonymousUser()
         if (
             self.CHECK_PERMISSIONS_ON_CONNECT and not self._passes_permission_checks(request)
         ) or not self.can_join_channel(request, channel):
-            raise _Refused(self.permission_denied(request))
+            return Refusal(403, "Permission Denied", FORBIDDEN_CHANNEL)
         ok, message = self._additional_connection_checks(request)
         if not ok:
-            raise _Refused(HttpResponseBadRequest(message))
-        session = open_session(
-            event.connection_id,
-            channel,
-            user_id,
-            self.api_gateway or None,
-            hash_session_key(session_key) if session_key else "",
-            auth_hash,
-        )
-        if session is None:
-            logger.warning("Refused a duplicate connection id")
-            raise _Refused(
-                HttpResponse("Duplicate connection ID", status=409, content_type="text/plain")
-            )
-        return session
+            return Refusal(400, message, REFUSED)
+        return None
+
+    def _refusal_response(self, request: HttpRequest, refusal: Refusal) -> HttpResponse:
+        if refusal.reason == FORBIDDEN_CHANNEL:
+            return self.permission_denied(request)
+        return HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
 
     def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Mark the session disconnected (one statement); ``self.websocket_session``
@@ -477,7 +480,7 @@ class WebSocketView(View):
         secrets = get_gateway_secrets()
         if not secrets:
             return True
-        sent = request.headers.get(GATEWAY_SECRET_HEADER, "").encode()
+        sent = MetaHeaders(request.META).get(GATEWAY_SECRET_HEADER, "").encode()
         # Compare with every secret, so timing does not tell which one nearly matched.
         results = [hmac.compare_digest(sent, secret.encode()) for secret in secrets]
         return any(results)
@@ -577,15 +580,47 @@ class WebSocketTokenView(View):
     """``POST`` (logged in, with CSRF) -> ``{"token", "expires_in"}``.
 
     The token is single-use and bound to the caller's Django session; the database
-    keeps only its hash.
+    keeps only its hash. With a ``channel`` (form field, JSON body field or query
+    parameter) it also answers whether the connect would be refused, and why, before it
+    is tried: browsers hide the status of a refused WebSocket handshake. Every other
+    answer is ``{"error": "<text>", "reason": "<code>"}``.
     """
+
+    #: The WebSocket view the tokens are for: its channel rules and connection limits
+    #: decide the answer for a ``channel``.
+    websocket_view: type[WebSocketView] = WebSocketView
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
-            return HttpResponseForbidden("Authentication required")
-        if not allow_token_issue(user, get_setting("token_rate_limit_per_minute")):
-            return HttpResponseForbidden("Rate limit exceeded")
+            return token_refusal(403, "Authentication required", NOT_AUTHENTICATED)
+        view = self.websocket_view()
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, request.headers.get("Host", ""), get_allowed_origins()):
+            return token_refusal(403, "This page's origin may not connect", BAD_ORIGIN)
+        channel = _requested_channel(request)
+        if channel is not None and not (
+            isinstance(channel, str)
+            and is_valid_channel_name(
+                channel, view._channel_pattern(), view.MAX_CHANNEL_NAME_LENGTH
+            )
+        ):
+            return token_refusal(400, "Invalid channel", INVALID_CHANNEL)
+        watched = None
+        if view.RATE_LIMIT_ENABLED:
+            watched = connection_limit(
+                user.pk, view.RATE_LIMIT_MAX_ATTEMPTS, view.RATE_LIMIT_WINDOW_MINUTES
+            )
+        counted = count_token_issue(user, get_setting("token_rate_limit_per_minute"), watched)
+        if not counted.admitted or counted.watched_retry_after:
+            return token_refusal(
+                429,
+                "Rate limit exceeded",
+                RATE_LIMITED,
+                retry_after=counted.retry_after or counted.watched_retry_after,
+            )
+        if channel is not None and not view.can_join_channel(request, channel):
+            return token_refusal(403, "Permission Denied", FORBIDDEN_CHANNEL)
         if not request.session.session_key:
             request.session.create()
         token = issue_token(user, str(request.session.session_key))
@@ -594,3 +629,35 @@ class WebSocketTokenView(View):
         )
         response["Cache-Control"] = "no-store"
         return response
+
+    def http_method_not_allowed(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        response = token_refusal(405, "Only POST is allowed", METHOD_NOT_ALLOWED)
+        response["Allow"] = "POST"
+        return response
+
+
+def token_refusal(status: int, error: str, reason: str, retry_after: int = 0) -> JsonResponse:
+    """The token view's refusal: ``{"error", "reason"}`` (and ``retry_after``)."""
+    body: dict[str, Any] = {"error": error, "reason": reason}
+    if retry_after:
+        body["retry_after"] = retry_after
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _requested_channel(request: HttpRequest) -> Any:
+    """The ``channel`` of a token request (form field, JSON body field or query
+    parameter), not yet validated; ``None`` when none was given."""
+    value: Any = request.POST.get("channel") or request.GET.get("channel")
+    if value is None and request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, RequestDataTooBig):
+            body = None
+        value = body.get("channel") if isinstance(body, dict) else None
+    return None if value is None or value == "" else value

@@ -129,4 +129,4 @@ def test_anonymous_pages_get_403_from_the_token_endpoint(websocket_url) -> None:
     config = page_config(client.get("/room/").content.decode())
     response = client.post(config["tokenUrl"], HTTP_X_CSRFTOKEN=config["csrfToken"])
     assert response.status_code == 403
-    assert response.content == b"Authentication required"
+    assert response.json()["reason"] == "not_authenticated"

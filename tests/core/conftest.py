@@ -38,3 +38,12 @@ def ws(client, gateway: ApiGateway) -> ApiGatewayRequests:
 def open_ws(client, gateway: ApiGateway) -> ApiGatewayRequests:
     """A connection to OpenView (no token) at /ws-open/."""
     return ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id)
+
+
+@pytest.fixture
+def connected_session(ws, user):
+    """An open session of ``user`` on ``ws``, as $connect stored it."""
+    from django_aws_api_gateway_websockets.models import WebSocketSession
+
+    assert ws.connect(token=ws.issue_token(user), channel="general").status_code == 200
+    return WebSocketSession.objects.get()

@@ -42,13 +42,41 @@ def test_connect_with_token_at_most_4(warm):
     token = ws.issue_token(user)
     sql = statements(lambda: ws.connect(token=token, channel="general"))
     assert len(sql) <= 4, sql
-    assert not any("django_session" in s or '"auth_user"' in s.split("WHERE")[0] for s in sql)
+    # The Django session (is the login still valid?), the token with its user, the
+    # limit, the session row.
+    assert sql[0].startswith("UPDATE")
+    assert "auth_user" in sql[0]
+    assert sql[1].startswith("SELECT")
+    assert "django_session" in sql[1]
+    assert [s.split()[0] for s in sql[2:]] == ["INSERT", "INSERT"]
+
+
+def test_connect_without_token_at_most_4(warm):
+    client, gateway, user = warm
+    ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id).connect()  # warm
+    ws = ApiGatewayRequests(client, path="/ws-open/", api_id=gateway.api_id)
+    ws.login(user)
+    sql = statements(ws.connect)
+    # The Django session and its user (middleware), the limit, the session row.
+    assert len(sql) <= 4, sql
 
 
 def test_message_at_most_1(warm):
     client, gateway, _ = warm
     connected = ApiGatewayRequests(client, api_id=gateway.api_id)
     connected.connect(token=connected.issue_token(warm[2]), channel="general")
+    sql = statements(lambda: connected.message({"handler": "chat", "text": "hi"}))
+    assert len(sql) == 1, sql
+    # Counts the message and loads session and user.
+    assert sql[0].startswith("UPDATE")
+    assert "RETURNING" in sql[0]
+
+
+def test_read_only_message_at_most_1(warm, settings):
+    client, gateway, user = warm
+    settings.WEBSOCKETS = {"count_messages": False}
+    connected = ApiGatewayRequests(client, api_id=gateway.api_id)
+    connected.connect(token=connected.issue_token(user), channel="general")
     sql = statements(lambda: connected.message({"handler": "chat", "text": "hi"}))
     assert len(sql) == 1, sql
     assert sql[0].startswith("SELECT")

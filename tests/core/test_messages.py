@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import django
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from django_aws_api_gateway_websockets.models import ApiGatewayAdditionalRoute, WebSocketSession
 from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
@@ -149,10 +151,40 @@ def test_secret_key_rotation_keeps_sessions(connected, settings):
     assert connected.message({"handler": "chat"}).status_code == 200
 
 
-def test_request_count_is_not_written_per_message(connected):
+@pytest.mark.parametrize("fixture", ["connected", "anonymous"])
+def test_request_count_counts_each_message(request, fixture, monkeypatch):
+    ws = request.getfixturevalue(fixture)
+    opened = WebSocketSession.objects.get()
+    later = opened.updated_on + timedelta(seconds=90)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    for _ in range(5):
+        assert ws.message({"handler": "default"}).status_code == 200
+    session = WebSocketSession.objects.get()
+    # As documented by 4.1.0: the messages sent, plus one.
+    assert session.request_count == 6
+    # The time of the last message (the liveness probe reads it).
+    assert session.updated_on == later
+
+
+def test_count_messages_off_makes_messages_read_only(connected, settings):
+    settings.WEBSOCKETS = {"count_messages": False}
+    opened = WebSocketSession.objects.get()
+    for _ in range(3):
+        assert connected.message({"handler": "chat"}).status_code == 200
+    session = WebSocketSession.objects.get()
+    assert (session.request_count, session.updated_on) == (1, opened.updated_on)
+
+
+def test_the_handler_sees_the_counted_session(connected, monkeypatch):
+    seen = []
+
+    def default(self, request, *args, **kwargs):
+        seen.append((self.websocket_session.request_count, request.user.username))
+
+    monkeypatch.setattr(ChatView, "default", default)
     connected.message({"handler": "default"})
     connected.message({"handler": "default"})
-    assert WebSocketSession.objects.get().request_count == 1
+    assert seen == [(2, "alice"), (3, "alice")]
 
 
 def test_handler_exception_is_mailed_once_per_interval_and_reraised(

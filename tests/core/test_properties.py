@@ -87,7 +87,7 @@ def snapshot() -> tuple:
     return (
         list(WebSocketSession.objects.order_by("pk").values_list("connected", "channel_name")),
         list(WebSocketToken.objects.order_by("pk").values_list("used", flat=True)),
-        list(RateLimitCounter.objects.filter(count__gt=0).values_list("key", "count")),
+        list(RateLimitCounter.objects.exclude(hits="").values_list("key", "hits")),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
@@ -11,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from django_aws_api_gateway_websockets.hashing import hash_session_key
-from django_aws_api_gateway_websockets.models import WebSocketToken
+from django_aws_api_gateway_websockets.models import ApiGateway, ChannelPermission, WebSocketToken
+from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
 from django_aws_api_gateway_websockets.tokens import (
     consume_token,
     consume_token_user,
@@ -20,15 +22,28 @@ from django_aws_api_gateway_websockets.tokens import (
 )
 
 
+def refusal(response) -> tuple[int, dict]:
+    assert response["Content-Type"] == "application/json"
+    return response.status_code, response.json()
+
+
 def test_token_view_requires_login(client, db):
     response = client.post("/ws-token/")
-    assert (response.status_code, response.content) == (403, b"Authentication required")
+    assert refusal(response) == (
+        403,
+        {"error": "Authentication required", "reason": "not_authenticated"},
+    )
     assert not WebSocketToken.objects.exists()
 
 
 def test_token_view_only_answers_post(client, user):
     client.force_login(user)
-    assert client.get("/ws-token/").status_code == 405
+    response = client.get("/ws-token/")
+    assert refusal(response) == (
+        405,
+        {"error": "Only POST is allowed", "reason": "method_not_allowed"},
+    )
+    assert response["Allow"] == "POST"
 
 
 def test_token_view_requires_csrf(user):
@@ -55,13 +70,98 @@ def test_token_view_issues_a_hashed_token(client, user, settings):
     row.full_clean()  # the stored hash fits the original's field validator
 
 
-def test_token_view_rate_limit(client, user, settings):
+def test_token_view_rate_limit(client, user, settings, monkeypatch):
     settings.WEBSOCKETS = {"token_rate_limit_per_minute": 3}
+    start = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: start)
     client.force_login(user)
     statuses = [client.post("/ws-token/").status_code for _ in range(5)]
-    assert statuses == [200, 200, 200, 403, 403]
-    assert client.post("/ws-token/").content == b"Rate limit exceeded"
+    assert statuses == [200, 200, 200, 429, 429]
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=20.5))
+    response = client.post("/ws-token/")
+    assert refusal(response) == (
+        429,
+        {"error": "Rate limit exceeded", "reason": "rate_limited", "retry_after": 40},
+    )
+    assert response["Retry-After"] == "40"
     assert WebSocketToken.objects.count() == 3
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=60))
+    assert client.post("/ws-token/").status_code == 200
+
+
+@pytest.fixture
+def staff_room(db):
+    return ChannelPermission.objects.create(
+        channel_name="staff-room", access=ChannelPermission.Access.STAFF_ONLY
+    )
+
+
+@pytest.mark.parametrize("how", ["form", "json", "query"])
+def test_token_view_answers_for_a_channel(client, user, staff_room, how):
+    client.force_login(user)
+
+    def ask(channel):
+        if how == "form":
+            return client.post("/ws-token/", {"channel": channel})
+        if how == "json":
+            return client.post("/ws-token/", {"channel": channel}, content_type="application/json")
+        return client.post(f"/ws-token/?{urlencode({'channel': channel})}")
+
+    assert refusal(ask("staff-room")) == (
+        403,
+        {"error": "Permission Denied", "reason": "forbidden_channel"},
+    )
+    assert refusal(ask("not a channel")) == (
+        400,
+        {"error": "Invalid channel", "reason": "invalid_channel"},
+    )
+    assert not WebSocketToken.objects.exists()
+    assert set(ask("general").json()) == {"token", "expires_in"}
+    user.is_staff = True
+    user.save()
+    assert ask("staff-room").status_code == 200
+
+
+def test_token_view_refuses_a_channel_that_is_not_a_string(client, user):
+    client.force_login(user)
+    response = client.post("/ws-token/", {"channel": 5}, content_type="application/json")
+    assert refusal(response)[1]["reason"] == "invalid_channel"
+
+
+def test_token_view_follows_its_websocket_view(client, user, monkeypatch):
+    from django_aws_api_gateway_websockets.views import WebSocketTokenView
+    from tests.testapp.views import ChatView
+
+    monkeypatch.setattr(ChatView, "ALLOW_UNLISTED_CHANNELS", False)
+    monkeypatch.setattr(WebSocketTokenView, "websocket_view", ChatView)
+    client.force_login(user)
+    response = client.post("/ws-token/", {"channel": "unlisted"})
+    assert refusal(response)[1]["reason"] == "forbidden_channel"
+
+
+def test_token_view_bad_origin(client, user, settings):
+    settings.WEBSOCKETS = {"allowed_origins": ["https://app.example.org"]}
+    client.force_login(user)
+    response = client.post("/ws-token/", headers={"Origin": "https://elsewhere.example"})
+    assert refusal(response) == (
+        403,
+        {"error": "This page's origin may not connect", "reason": "bad_origin"},
+    )
+    ok = client.post("/ws-token/", headers={"Origin": "https://app.example.org"})
+    assert ok.status_code == 200
+
+
+def test_token_view_tells_when_the_connection_limit_is_reached(client, user, settings):
+    settings.WEBSOCKETS = {"rate_limit_max_attempts": 2}
+    for n in range(2):
+        ws = ApiGatewayRequests(client, api_id=gateway_api_id(), client_ip=f"198.51.100.{n}")
+        assert ws.connect(token=ws.issue_token(user)).status_code == 200
+    response = client.post("/ws-token/")
+    status, body = refusal(response)
+    assert (status, body["reason"]) == (429, "rate_limited")
+    assert 55 <= body["retry_after"] <= 60
+    assert response["Retry-After"] == str(body["retry_after"])
+    assert WebSocketToken.objects.filter(used=False).count() == 0
 
 
 def test_consume_once(user):
@@ -115,3 +215,7 @@ def test_cleanup_deletes_old_tokens(user):
     assert delete_tokens_older_than(300)[0] == 1
     assert WebSocketToken.cleanup_expired(300)[0] == 0
     assert WebSocketToken.objects.count() == 1
+
+
+def gateway_api_id() -> str:
+    return ApiGateway.objects.get_or_create(api_name="tokens", api_id="tokenapi01")[0].api_id

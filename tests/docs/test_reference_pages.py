@@ -17,7 +17,7 @@ SETTINGS_PAGE = DOCS / "settings.rst"
 
 def _documented_defaults() -> dict[str, str]:
     text = SETTINGS_PAGE.read_text(encoding="utf-8")
-    pattern = re.compile(r"^``(?P<key>[a-z_]+)``\n\^+\n\n:Default: (?P<default>.+)$", re.M)
+    pattern = re.compile(r"^``(?P<key>[a-z0-9_]+)``\n\^+\n\n:Default: (?P<default>.+)$", re.M)
     return {m["key"]: m["default"].strip() for m in pattern.finditer(text)}
 
 
@@ -129,14 +129,14 @@ def test_view_attribute_defaults_are_the_code_defaults() -> None:
             assert getattr(WebSocketView, name) == value, name
 
 
-ANSWER = re.compile(r'(?:HttpResponse\w*|EventError)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"')
+ANSWER = re.compile(r'(?:HttpResponse\w*|EventError|Refusal)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"')
 #: Bodies of deprecated methods the package never calls itself.
 NEVER_SENT = {"Invalid request format: missing "}
 
 
 def test_every_answer_of_the_views_is_documented() -> None:
     package = DOCS.parent / "src" / "django_aws_api_gateway_websockets"
-    sources = [package / "views.py", package / "events.py"]
+    sources = [package / "views.py", package / "events.py", package / "admission.py"]
     answers = set()
     for path in sources:
         for match in ANSWER.finditer(path.read_text(encoding="utf-8")):

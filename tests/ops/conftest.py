@@ -56,7 +56,7 @@ def rows(gateway: ApiGateway, django_user_model: Any) -> dict[str, Any]:
         token=TOKEN, user=alice, session_key=hash_session_key("alice-session-key")
     )
     attempt = ConnectionRateLimit.objects.create(ip_address="203.0.113.9", user=alice)
-    counter = RateLimitCounter.objects.create(key="ip:203.0.113.9", window_start=session.created_on)
+    counter = RateLimitCounter.objects.create(key="ip:203.0.113.9", updated_at=session.created_on)
     channel = ChannelPermission.objects.create(channel_name="staff-room", access="permissions")
     both = ChannelPermissionRule.objects.create(channel_permission=channel)
     both.permissions.set(

@@ -87,6 +87,9 @@ def test_unset_websockets_is_fine(settings: Any) -> None:
         ("send_timeout_seconds", "10"),
         ("send_timeout_seconds", True),
         ("push_changes_to_aws", "yes"),
+        ("count_messages", 1),
+        ("rate_limit_ipv6_prefix", 0),
+        ("rate_limit_ipv6_prefix", 129),
         ("allowed_integration_hosts", 7),
         ("allowed_integration_hosts", ["example.com", "bad host"]),
         ("allowed_integration_hosts", "example.com:8000"),
@@ -112,6 +115,9 @@ def test_e002_bad_values(settings: Any, key: str, value: Any) -> None:
         ("send_timeout_seconds", 2.5),
         ("send_timeout_seconds", 3),
         ("push_changes_to_aws", False),
+        ("count_messages", False),
+        ("rate_limit_ipv6_prefix", 48),
+        ("rate_limit_ipv6_prefix", 128),
         ("allowed_integration_hosts", "www.example.com"),
         ("allowed_integration_hosts", ["*.example.com", "API.example.org", "localhost"]),
         ("websocket_url", "wss://ws.example.com"),
@@ -239,3 +245,10 @@ def test_every_known_key_is_checked(settings: Any, key: str) -> None:
     settings.WEBSOCKETS = {key: object()}
     errors = [m for check in SETTINGS_CHECKS for m in check() if isinstance(m, Error)]
     assert errors, f"no system check reports a bad value of WEBSOCKETS[{key!r}]"
+
+
+def test_an_out_of_range_prefix_falls_back_to_the_default(settings: Any) -> None:
+    from django_aws_api_gateway_websockets.conf import get_setting
+
+    settings.WEBSOCKETS = {"rate_limit_ipv6_prefix": 129}
+    assert get_setting("rate_limit_ipv6_prefix") == 64

@@ -151,15 +151,15 @@ def test_cleanup_rate_limit_rows_and_counters(user: Any) -> None:
         ConnectionRateLimit.objects.filter(pk=row.pk).update(
             attempt_time=now - timedelta(days=days)
         )
-    RateLimitCounter.objects.create(key="ip:a", window_start=now - timedelta(minutes=1), count=3)
-    RateLimitCounter.objects.create(key="ip:a", window_start=now - timedelta(days=2), count=3)
+    RateLimitCounter.objects.create(key="ip:a", updated_at=now - timedelta(minutes=1))
+    RateLimitCounter.objects.create(key="ip:b", updated_at=now - timedelta(days=2))
 
     output = run("cleanupWebSocketTokens")
 
     assert "Successfully deleted 2 old rate limit records (older than 7 days)" in output
     assert "Successfully deleted 1 expired rate limit counters" in output
     assert ConnectionRateLimit.objects.count() == 2
-    assert list(RateLimitCounter.objects.values_list("window_start", flat=True)) == [
+    assert list(RateLimitCounter.objects.values_list("updated_at", flat=True)) == [
         now - timedelta(minutes=1)
     ]
 

@@ -72,10 +72,10 @@ class Command(BaseCommand):
             )
         )
         # A counter matters only during its window (minutes long), so it goes once it
-        # is older than a day, or than the attempts' age if that is shorter.
+        # is untouched for a day, or for the attempts' age if that is shorter.
         counters_cutoff = max(attempts_cutoff, now - COUNTER_RETENTION)
         counters = delete_in_batches(
-            RateLimitCounter.objects.filter(window_start__lt=counters_cutoff)
+            RateLimitCounter.objects.filter(updated_at__lt=counters_cutoff)
         )
         self.stdout.write(
             self.style.SUCCESS(f"Successfully deleted {counters} expired rate limit counters")

@@ -1,0 +1,197 @@
+"""What ``$connect`` decides: token, login still valid, limits, channel; then the session.
+
+:func:`admit` takes a validated :class:`~.events.Event` and returns the new
+``WebSocketSession`` or a :class:`Refusal`; the view only adapts HTTP. Each step is one
+statement, without a transaction (its BEGIN and COMMIT would cost two more round
+trips), so what a refusal must undo is undone here:
+
+* a refusal after the token was spent puts the token back;
+* an attempt that passed the connection limit and is then refused for another reason
+  (a forbidden channel, a refusing hook) still counts, as in 4.1.0, so nobody can probe
+  protected channels without limit;
+* a failure of the server itself (any exception, a duplicate connection id) gives back
+  both the token and the count, then the exception goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.crypto import constant_time_compare
+
+from .events import Event
+from .hashing import hash_session_key, hash_user_auth
+from .models import ApiGateway, WebSocketSession
+from .ratelimit import Hit, count_connection, release
+from .sessions import open_session
+from .tokens import consume_token, restore_token
+
+logger = logging.getLogger(__name__)
+
+#: Machine-readable reasons of refusals. The token view answers with the first five
+#: (a contract of the JavaScript client), the connect route uses the same codes.
+NOT_AUTHENTICATED = "not_authenticated"
+FORBIDDEN_CHANNEL = "forbidden_channel"
+INVALID_CHANNEL = "invalid_channel"
+BAD_ORIGIN = "bad_origin"
+RATE_LIMITED = "rate_limited"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+INVALID_TOKEN = "invalid_token"
+REFUSED = "refused"
+DUPLICATE_CONNECTION = "duplicate_connection"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a connection is not admitted: an HTTP status, 4.1.0's plain-text message and a
+    machine-readable reason."""
+
+    status: int
+    message: str
+    reason: str
+    #: Seconds until a rate-limited client may try again (0 otherwise).
+    retry_after: int = 0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The view's connection rules."""
+
+    use_token: bool
+    token_max_age: int
+    #: Connections per window; ``None`` when the view does not limit connections.
+    limit: int | None
+    window_minutes: int
+    ipv6_prefix: int
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is behind the handshake: the Django session of its cookie, and for views
+    without tokens the user Django's middleware found."""
+
+    session_key: str
+    session: SessionBase | None
+    user: Any = None
+
+
+#: The view's own checks (permissions, channel, hook), given the user: a refusal or None.
+Checks = Callable[[Any], "Refusal | None"]
+
+
+def login_is_current(session: SessionBase | None, user: Any) -> bool:
+    """Whether ``session`` is still the login of the active ``user``: what
+    ``django.contrib.auth.get_user`` verifies on every request (the session names the
+    user and a configured backend, and holds the user's current auth hash)."""
+    if session is None or user is None or not getattr(user, "is_active", True):
+        return False
+    stored_id = session.get(SESSION_KEY)
+    backend = session.get(BACKEND_SESSION_KEY)
+    if stored_id is None or backend not in settings.AUTHENTICATION_BACKENDS:
+        return False
+    if str(stored_id) != user._meta.pk.value_to_string(user):
+        return False
+    get_hash = getattr(user, "get_session_auth_hash", None)
+    if get_hash is None:
+        return True
+    stored_hash = session.get(HASH_SESSION_KEY)
+    if not stored_hash:
+        return False
+    fallbacks = getattr(user, "get_session_auth_fallback_hash", None)
+    candidates = [get_hash(), *(fallbacks() if fallbacks is not None else ())]
+    return any(constant_time_compare(stored_hash, candidate) for candidate in candidates)
+
+
+class _Undo:
+    """What a refusal or a failure takes back."""
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.token_spent = False
+        self.counted: Hit | None = None
+
+    def refused(self) -> None:
+        if self.token_spent:
+            restore_token(self.event.ws_token)
+
+    def failed(self) -> None:
+        # Best effort: the database may be what failed (or a transaction of
+        # ATOMIC_REQUESTS is rolled back anyway).
+        try:
+            self.refused()
+            if self.counted is not None:
+                release(self.counted)
+        except Exception:
+            logger.warning("Could not undo a failed connect", exc_info=True)
+
+
+def admit(
+    event: Event,
+    channel: str,
+    gateway: ApiGateway | None,
+    policy: Policy,
+    caller: Caller,
+    checks: Checks,
+) -> WebSocketSession | Refusal:
+    """Admit the connection of ``event`` to ``channel``, or say why not."""
+    undo = _Undo(event)
+
+    def decide() -> WebSocketSession | Refusal:
+        if policy.use_token:
+            if not caller.session_key:
+                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
+            if consumed is None:
+                return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
+            undo.token_spent = True
+            user = consumed.user
+            if not login_is_current(caller.session, user):
+                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+        else:
+            known = caller.user
+            user = known if known is not None and known.is_authenticated else None
+        user_id = user.pk if user is not None else None
+        if policy.limit is not None:
+            undo.counted = count_connection(
+                event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
+            )
+            if not undo.counted.admitted:
+                return Refusal(
+                    400,
+                    "Too many connection attempts",
+                    RATE_LIMITED,
+                    retry_after=undo.counted.retry_after,
+                )
+        refusal = checks(user)
+        if refusal is not None:
+            return refusal
+        session = open_session(
+            event.connection_id,
+            channel,
+            user_id,
+            gateway,
+            hash_session_key(caller.session_key) if caller.session_key else "",
+            hash_user_auth(user) if user is not None else "",
+        )
+        if session is None:
+            logger.warning("Refused a duplicate connection id")
+            return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
+        return session
+
+    try:
+        decision = decide()
+    except BaseException:
+        undo.failed()
+        raise
+    if isinstance(decision, Refusal):
+        if decision.reason == DUPLICATE_CONNECTION:
+            undo.failed()
+        else:
+            undo.refused()
+    return decision
