@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.http.request import HttpHeaders, split_domain_port
+
+from .logfilters import TOKEN_KEY
 
 #: Connection ids are API Gateway's base64-like ids; anything else is forged.
 CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=-]{1,128}")
@@ -29,10 +31,8 @@ MAX_BODY_DEPTH = 32
 #: The longest textual IP address (an IPv6 address with an embedded IPv4 one).
 MAX_IP_LENGTH = 45
 
-#: The query parameter that carries the connect token, and what replaces its value in
-#: reports.
-TOKEN_PARAMETER = "ws_token"
-REDACTED = "redacted"
+#: The query parameter that carries the connect token.
+TOKEN_PARAMETER = TOKEN_KEY
 
 #: Routes API Gateway always has; other slugs are additional (message) routes.
 CONNECT = "connect"
@@ -169,17 +169,6 @@ def valid_ip(candidate: str) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
-
-
-def redact_token(query_string: str) -> str:
-    """``query_string`` with the value of ``ws_token`` (under any encoding of its name)
-    replaced, so that error reports and logs never hold a usable token."""
-    pairs = parse_qsl(query_string, keep_blank_values=True)
-    if not any(name == TOKEN_PARAMETER for name, _ in pairs):
-        return query_string
-    return urlencode(
-        [(name, REDACTED if name == TOKEN_PARAMETER else value) for name, value in pairs]
-    )
 
 
 def parse_body(raw: bytes, max_size: int) -> dict[str, Any]:

@@ -70,7 +70,6 @@ from .events import (
     missing_names,
     origin_allowed,
     read_event,
-    redact_token,
 )
 from .gateways import known_gateway
 from .hashing import (  # noqa: F401  (the original's module-level names)
@@ -78,6 +77,7 @@ from .hashing import (  # noqa: F401  (the original's module-level names)
     hash_user_auth,
     user_auth_matches,
 )
+from .logfilters import redact_tokens
 from .models import (  # noqa: F401  (the original's module-level names)
     MAX_MESSAGE_SIZE,
     ApiGateway,
@@ -130,7 +130,7 @@ def _mail_admins_quietly(subject: str, message: str) -> None:
 def _hide_token(request: HttpRequest) -> None:
     """Take the token out of the request once the event holds it: error mails and
     reports show the query string and ``request.GET``."""
-    redacted = redact_token(request.META.get("QUERY_STRING", ""))
+    redacted = redact_tokens(request.META.get("QUERY_STRING", ""))
     request.META["QUERY_STRING"] = redacted
     request.GET = QueryDict(redacted)
 
