@@ -278,7 +278,8 @@ def original_python() -> str:
 def run_child(
     kind: str, count: int, args: argparse.Namespace, *, lever: str = "", websockets: str = "{}"
 ) -> dict[str, Any]:
-    name = f"{kind}{count}"
+    args.runs += 1
+    name = f"{kind}{count}_{args.runs}"
     if args.database == "postgres":
         recreate_postgres_database(name)
     else:
@@ -384,7 +385,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as tmp:
-        args.tmp = tmp
+        args.tmp, args.runs = tmp, 0
         args.env = dict(os.environ)
         certificate = None
         if not args.plain_http:

@@ -26,13 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from botocore import exceptions as boto_errors
 from botocore.handlers import BUILTIN_HANDLERS
-from yarl import URL
 
 from .. import aws, conf, models
 from ..tokenbucket import TokenBucket
+from .connections import Answer, ConnectionPool
 from .policy import Failure, Verdict, backoff_delay, judge
 from .recipients import new_signer
 from .results import Delivery
@@ -135,11 +134,11 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 class Sender:
-    """The process's sending loop and what it shares: HTTP pool, slots and pacer."""
+    """The process's sending loop and what it shares: connections, slots and pacer."""
 
     def __init__(self) -> None:
         self.loop = new_event_loop()
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None
         self._pacer: Pacing | None = None
         self._slots = asyncio.Semaphore(1)
         self._slot_count = 0
@@ -159,45 +158,23 @@ class Sender:
         limit = conf.get_setting("send_concurrency")
         if limit != self._slot_count:
             self._slots, self._slot_count = asyncio.Semaphore(limit), limit
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
-                skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type"),
-            )
+        if self._pool is None:
+            self._pool = ConnectionPool()
 
-    async def _post(
-        self, url: str, headers: dict[str, str], body: bytes, timeout: aiohttp.ClientTimeout
-    ) -> tuple[int | None, Failure | None, str]:
-        assert self._session is not None
-        try:
-            async with self._session.post(
-                URL(url, encoded=True), data=body, headers=headers, timeout=timeout
-            ) as response:
-                await response.read()
-                return response.status, None, response.headers.get("x-amzn-RequestId", "")
-        except asyncio.TimeoutError:
-            return None, Failure.TIMEOUT, ""
-        except aiohttp.ClientConnectorError:
-            return None, Failure.CONNECT, ""
-        except aiohttp.ClientError:  # a broken connection or an unreadable answer
-            return None, Failure.RESET, ""
-
-    async def deliver(
-        self, target: Target, batch: Batch, settings: SendSettings, timeout: aiohttp.ClientTimeout
-    ) -> Delivery:
+    async def deliver(self, target: Target, batch: Batch, settings: SendSettings) -> Delivery:
         """Post to one connection until a verdict other than "retry"."""
         assert self._pacer is not None
+        assert self._pool is not None
         attempt, uncertain = 0, False
         while True:
             attempt += 1
             async with self._slots:
                 await self._pacer.permit()
                 headers = batch.signer.headers_for(target.url, target.host, batch.body)
-                status, failure, request_id = await self._post(
-                    target.url, headers, batch.body, timeout
+                answer: Answer = await self._pool.post(
+                    target.url, headers, batch.body, settings.timeout
                 )
+            status, failure, request_id = answer
             uncertain = uncertain or (failure is not None and failure.ambiguous)
             verdict = judge(status, failure, attempt, settings.max_attempts)
             if verdict is Verdict.RETRY:
@@ -207,10 +184,10 @@ class Sender:
                 target.pk, target.connection_id, verdict, attempt, status, uncertain, request_id
             )
 
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 class Broadcast:
@@ -221,11 +198,6 @@ class Broadcast:
     def __init__(self, sender: Sender, settings: SendSettings) -> None:
         self._sender = sender
         self._settings = settings
-        # Per socket operation rather than ``total``: the same bound for requests this
-        # small (connect, then wait for the answer), at a fraction of the CPU per post.
-        self._timeout = aiohttp.ClientTimeout(
-            sock_connect=settings.timeout, sock_read=settings.timeout
-        )
         self._queue: asyncio.Queue[tuple[Target, Batch, _Pending]] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
@@ -261,7 +233,7 @@ class Broadcast:
         while True:
             target, batch, pending = await self._queue.get()
             try:
-                delivery = await self._sender.deliver(target, batch, self._settings, self._timeout)
+                delivery = await self._sender.deliver(target, batch, self._settings)
             except Exception as error:  # a bug must fail the caller, not hang it
                 pending.fail(error)
             else:
@@ -395,6 +367,6 @@ def get_sender() -> Sender:
 def _shut_down() -> None:
     sender = _sender
     if sender is not None and _sender_pid == os.getpid():
-        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
-            asyncio.run_coroutine_threadsafe(sender.close(), sender.loop).result(timeout=5)
-        sender.loop.call_soon_threadsafe(sender.loop.stop)
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            sender.loop.call_soon_threadsafe(sender.close)
+            sender.loop.call_soon_threadsafe(sender.loop.stop)
