@@ -152,9 +152,10 @@ class HttpConnection(asyncio.Protocol):
 class ConnectionPool:
     """Idle connections per origin (``scheme://host:port``), on one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._idle: dict[str, deque[HttpConnection]] = {}
-        self._tls = ssl.create_default_context()
+        # Certificates verified against the system's trust store, as any HTTPS client.
+        self._tls = tls or ssl.create_default_context()
         self._origins: dict[str, tuple[str, str, int, bool]] = {}
 
     def _origin(self, url: str) -> tuple[str, str, int, bool]:
