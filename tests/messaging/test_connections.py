@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Iterator
 
 import pytest
 import trustme
@@ -158,8 +157,8 @@ def test_idle_connections_expire(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def ca() -> Iterator[trustme.CA]:
-    yield trustme.CA()
+def ca() -> trustme.CA:
+    return trustme.CA()
 
 
 def _server_tls(ca: trustme.CA) -> ssl.SSLContext:
