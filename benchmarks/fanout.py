@@ -192,6 +192,43 @@ def apply_levers(levers: list[str]) -> None:
             transport.new_event_loop = asyncio.new_event_loop
         elif lever == "botocore-signer":
             transport.new_signer = BotocoreSigner.for_endpoint  # type: ignore[assignment]
+        elif lever == "aiohttp":
+            transport.ConnectionPool = AiohttpPool  # type: ignore[misc,assignment]
+
+
+class AiohttpPool:
+    """aiohttp's client for every post: the HTTP client the engine replaced."""
+
+    def __init__(self) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type"),
+        )
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes, timeout: float) -> Any:
+        import aiohttp
+        from yarl import URL
+
+        from django_aws_api_gateway_websockets.messaging.policy import Failure
+
+        limits = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+        try:
+            async with self.session.post(
+                URL(url, encoded=True), data=body, headers=headers, timeout=limits
+            ) as response:
+                await response.read()
+                return response.status, None, response.headers.get("x-amzn-RequestId", "")
+        except aiohttp.ClientError:
+            return None, Failure.RESET, ""
+
+    def close(self) -> None:
+        import asyncio
+
+        self.closing = asyncio.ensure_future(self.session.close())
 
 
 class BotocoreSigner:
@@ -356,7 +393,8 @@ def levers(args: argparse.Namespace, concurrency: int) -> None:
         ("as shipped", "", "{}"),
         ("asyncio loop", "asyncio", "{}"),
         ("botocore signer", "botocore-signer", "{}"),
-        ("both", "asyncio,botocore-signer", "{}"),
+        ("aiohttp client", "aiohttp", "{}"),
+        ("all three", "asyncio,botocore-signer,aiohttp", "{}"),
         ("100 in flight", "", json.dumps({"send_concurrency": 100})),
         ("400 in flight", "", json.dumps({"send_concurrency": 400})),
     ]

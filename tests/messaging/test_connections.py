@@ -76,7 +76,7 @@ async def _posts(server: RawServer, count: int, timeout: float = 1.0) -> list[ob
         OK,
         b"HTTP/1.1 200 OK\r|\nx-amzn-RequestId: r-1\r\nContent-Length: 0\r\n|\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-amzn-RequestId: r-1\r\n\r\n"
-        b"4\r\n{\"a\"|\r\n3;x=y\r\n: 1\r\n1\r\n}\r\n0\r\n|\r\n",
+        b'4\r\n{"a"|\r\n3;x=y\r\n: 1\r\n1\r\n}\r\n0\r\n|\r\n',
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-amzn-requestid: r-1\r\n\r\n"
         b"0\r\nTrailer: t\r\n\r\n",
     ],
