@@ -56,7 +56,12 @@ class HttpConnection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        return self._reusable and not self.closed
+        return self._reusable and self.open
+
+    @property
+    def open(self) -> bool:
+        """Neither side has begun to close the connection."""
+        return not (self.closed or self.transport is None or self.transport.is_closing())
 
     async def request(self, data: bytes, timeout: float) -> tuple[int, str]:
         """Write ``data`` (a whole request) and return the answer's status and id."""
@@ -180,7 +185,7 @@ class ConnectionPool:
                 for stale in idle:  # the others have been idle even longer
                     stale.close()
                 idle.clear()
-            elif not connection.closed:
+            elif connection.open:
                 return origin, connection
         loop = asyncio.get_running_loop()
         _, connection = await asyncio.wait_for(
