@@ -336,10 +336,23 @@ def _intercepted() -> bool:
     client from the factory."""
     if "get_boto3_client" in vars(models):
         return True
-    for entry in BUILTIN_HANDLERS:
-        if entry[0].startswith("before-send") and getattr(entry[1], "enabled", True):
+    for handler in _before_send_handlers():
+        if getattr(handler, "enabled", True):
             return True
     return aws.stubbed_client_exists()
+
+
+_before_send: tuple[int, list[Any]] = (-1, [])
+
+
+def _before_send_handlers() -> list[Any]:
+    """botocore's built-in ``before-send`` handlers, looked for again only when the list
+    grows (moto adds its handler when it is imported)."""
+    global _before_send
+    if _before_send[0] != len(BUILTIN_HANDLERS):
+        found = [entry[1] for entry in BUILTIN_HANDLERS if entry[0].startswith("before-send")]
+        _before_send = (len(BUILTIN_HANDLERS), found)
+    return _before_send[1]
 
 
 def get_transport() -> Sender | BotoTransport:
