@@ -31,10 +31,15 @@ def _botocore_signature(
 
 
 def _botocore_authorization(
-    credentials: ReadOnlyCredentials, url: str, body: bytes, headers: dict[str, str], region: str
+    credentials: ReadOnlyCredentials,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    region: str,
+    method: str = "POST",
 ) -> str:
     """The whole ``Authorization`` header ``SigV4Auth.add_auth`` writes at that time."""
-    request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
     for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
         del request.headers[name]
     request.context["timestamp"] = headers["X-Amz-Date"]
@@ -100,3 +105,17 @@ def test_signatures_match_botocore_across_hosts_bodies_and_tokens() -> None:
             )
             expected = _botocore_signature(credentials, url, body, headers)
             assert headers["Authorization"].endswith(f"Signature={expected}")
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_other_verbs_and_botocore_requests_are_signed_as_sigv4auth_signs(method: str) -> None:
+    credentials = ReadOnlyCredentials("AKIDEXAMPLE", "secret", "token")
+    host = "abc.execute-api.eu-west-1.amazonaws.com"
+    url = f"https://{host}/prod/@connections/L0SM9cOFvHcCIhw%3D"
+    request = AWSRequest(method=method, url=url, data=b"", headers={"Host": host})
+    ManagementApiSigner(credentials, "eu-west-1").add_auth(request)
+    headers = dict(request.headers.items())
+    assert list(request.headers.keys()).count("Authorization") == 1
+    assert headers["Authorization"] == _botocore_authorization(
+        credentials, url, b"", headers, "eu-west-1", method
+    )

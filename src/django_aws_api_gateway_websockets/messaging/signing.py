@@ -14,6 +14,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import NoCredentialsError
 
@@ -61,8 +62,9 @@ class ManagementApiSigner:
     day's signing key and the credential scope are computed once, and a request costs
     two SHA-256 hashes and one HMAC (botocore's ``SigV4Auth`` spends about ten times
     that in Python). The test suite checks every signature against ``SigV4Auth``'s.
-    Only requests built here are signed: ``POST`` without a query string, carrying
-    ``Host``, ``X-Amz-Date`` and, with temporary credentials, ``X-Amz-Security-Token``.
+    Only requests built here are signed: ``@connections`` calls without a query string,
+    carrying ``Host``, ``X-Amz-Date`` and, with temporary credentials,
+    ``X-Amz-Security-Token``.
     """
 
     def __init__(self, credentials: ReadOnlyCredentials, region: str) -> None:
@@ -84,8 +86,8 @@ class ManagementApiSigner:
             self._key_of = (day, key)
         return self._key_of[1]
 
-    def headers_for(self, url: str, host: str, body: bytes) -> dict[str, str]:
-        """The headers that sign ``POST url`` with ``body``; ``host`` is the URL's."""
+    def headers_for(self, url: str, host: str, body: bytes, method: str = "POST") -> dict[str, str]:
+        """The headers that sign ``method url`` with ``body``; ``host`` is the URL's."""
         now = int(time.time())
         if now != self._time_of[0]:
             self._time_of = (now, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))
@@ -95,7 +97,7 @@ class ManagementApiSigner:
         # The path as botocore canonicalises it: percent-encoded once more.
         path = quote(url[url.index("/", url.index("//") + 2) :], safe="/~")
         canonical = (
-            f"POST\n{path}\n\nhost:{host}\nx-amz-date:{amz_date}\n{self._token_line}\n"
+            f"{method}\n{path}\n\nhost:{host}\nx-amz-date:{amz_date}\n{self._token_line}\n"
             f"{self._signed}\n{self._payload_of[1]}"
         )
         scope = f"{amz_date[:8]}/{self._region}/execute-api/aws4_request"
@@ -115,3 +117,13 @@ class ManagementApiSigner:
         if self._token:
             headers["X-Amz-Security-Token"] = self._token
         return headers
+
+    def add_auth(self, request: AWSRequest) -> None:
+        """Sign a botocore request in place, as ``SigV4Auth.add_auth`` would, for callers
+        that build ``AWSRequest`` objects (it must carry a ``Host`` header)."""
+        headers = self.headers_for(
+            request.url, request.headers["Host"], request.data or b"", request.method
+        )
+        for name, value in headers.items():
+            del request.headers[name]
+            request.headers[name] = value

@@ -31,7 +31,7 @@ from botocore.handlers import BUILTIN_HANDLERS
 
 from .. import aws, conf, models
 from ..tokenbucket import TokenBucket
-from .connections import Answer, ConnectionPool
+from .http_client import Answer, ConnectionPool
 from .policy import Failure, Verdict, backoff_delay, judge
 from .recipients import new_signer
 from .results import Delivery

@@ -10,8 +10,8 @@ from collections import deque
 import pytest
 import trustme
 
-from django_aws_api_gateway_websockets.messaging import connections
-from django_aws_api_gateway_websockets.messaging.connections import ConnectionPool
+from django_aws_api_gateway_websockets.messaging import http_client
+from django_aws_api_gateway_websockets.messaging.http_client import ConnectionPool
 from django_aws_api_gateway_websockets.messaging.policy import Failure
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-amzn-RequestId: r-1\r\n\r\n"
@@ -140,7 +140,7 @@ def test_nothing_listening_is_a_connect_failure() -> None:
 
 
 def test_idle_connections_expire(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(connections, "IDLE_SECONDS", 0.05)
+    monkeypatch.setattr(http_client, "IDLE_SECONDS", 0.05)
 
     async def posts() -> None:
         server = RawServer([OK, OK, OK])
