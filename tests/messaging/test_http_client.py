@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
 from collections import deque
 
 import pytest
@@ -180,3 +181,17 @@ def test_tls_is_verified(ca: trustme.CA) -> None:
 
     assert run(posts(trusted=True)) == (200, None, "r-1")
     assert run(posts(trusted=False)) == (None, Failure.CONNECT, "")
+
+
+def test_the_sending_loop_is_uvloops_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    from django_aws_api_gateway_websockets.messaging.transport import new_event_loop
+
+    loop = new_event_loop()
+    assert isinstance(loop, uvloop.Loop)
+    loop.close()
+    assert not isinstance(loop, asyncio.BaseEventLoop)
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if it were not installed
+    loop = new_event_loop()
+    assert isinstance(loop, asyncio.BaseEventLoop)
+    loop.close()
