@@ -1,12 +1,14 @@
 """A fake Management API for benchmarks, meant to run in its own process: answers every
 ``POST /{stage}/@connections/{id}`` after a fixed latency, 410 for ids containing
 "gone", 200 otherwise. A bare asyncio HTTP/1.1 server (keep-alive, no pipelining
-needed), so that the server is never what a benchmark measures."""
+needed), over TLS when given a certificate, on uvloop when it is installed, so that the
+server is never what a benchmark measures."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing.connection
+import ssl
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-amzn-RequestId: bench\r\n\r\n"
 _GONE_BODY = b'{"message":"Gone"}'
@@ -51,16 +53,32 @@ class _Protocol(asyncio.Protocol):
             self.transport.write(answer)
 
 
-def serve(latency: float, conn: multiprocessing.connection.Connection) -> None:
-    """Run until ``conn`` receives anything; send the port first, the count at the end."""
+def serve(
+    latency: float,
+    conn: multiprocessing.connection.Connection,
+    certificate: tuple[str, str] | None = None,
+) -> None:
+    """Run until ``conn`` receives anything; send the port first, the count at the end.
+    ``certificate`` is (certificate chain file, key file) for TLS."""
+    context = None
+    if certificate:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*certificate)
 
     async def main() -> None:
         counter = [0]
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _Protocol(latency, counter), "127.0.0.1", 0)
+        server = await loop.create_server(
+            lambda: _Protocol(latency, counter), "127.0.0.1", 0, ssl=context, backlog=1024
+        )
         conn.send(server.sockets[0].getsockname()[1])
         await loop.run_in_executor(None, conn.recv)
         conn.send(counter[0])
         server.close()
 
-    asyncio.run(main())
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

@@ -65,6 +65,18 @@ def get_boto3_client(service: str = "apigatewayv2", **kwargs: Any) -> Any:
         return client
 
 
+def stubbed_client_exists() -> bool:
+    """Whether a botocore ``Stubber`` is active on a client this module handed out (the
+    stubber registers its handlers under fixed ids; botocore offers no public query)."""
+    with _lock:
+        clients = list(_clients.values())
+    for client in clients:
+        handlers = getattr(getattr(client.meta.events, "_emitter", None), "_unique_id_handlers", {})
+        if "boto_stubber" in handlers:
+            return True
+    return False
+
+
 def clear_boto3_client_cache() -> None:
     with _lock:
         _clients.clear()

@@ -57,6 +57,14 @@ def __getattr__(name: str) -> Any:
         from . import provisioning
 
         return getattr(provisioning, name)
+    if name in {"get_boto3_client", "clear_boto3_client_cache"}:
+        # The original's client factory, looked up here by every send at call time, so
+        # that ``patch("...models.get_boto3_client", return_value=client)`` replaces it
+        # (see ``messaging.transport.get_transport``). Resolved lazily: loading a row
+        # never imports boto3.
+        from . import aws
+
+        return getattr(aws, name)
     raise AttributeError(name)
 
 

@@ -21,9 +21,9 @@ from ..models import WebSocketSession
 from .endpoint import connection_url
 from .payload import encode_message
 from .policy import Verdict
-from .recipients import Endpoints, mark_gone, new_signer, recipient_pages
+from .recipients import Endpoints, mark_gone, recipient_pages
 from .results import BroadcastResult, Delivery
-from .transport import Batch, SendSettings, Target, get_sender
+from .transport import SendSettings, Target, get_transport
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def send_encoded(
     size = batch_size or conf.get_setting("send_batch_size")
     result = BroadcastResult()
     endpoints = Endpoints()
-    broadcast = get_sender().open(settings)
+    broadcast = get_transport().open(settings)
     in_flight: deque[Future[list[Delivery]]] = deque()
     try:
         for page in recipient_pages(queryset, size):
@@ -81,7 +81,7 @@ def send_encoded(
                 targets.append(Target(pk, connection_id, url, found[1]))
             if not targets:
                 continue
-            in_flight.append(broadcast.add(Batch(targets, body, new_signer(targets[0].url))))
+            in_flight.append(broadcast.add(targets, body))
             if len(in_flight) >= PAGES_IN_FLIGHT:
                 _settle(in_flight.popleft().result(), result)
         while in_flight:

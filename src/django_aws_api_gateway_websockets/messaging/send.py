@@ -13,9 +13,8 @@ from ..models import ApiGateway
 from .endpoint import connection_url, management_endpoint
 from .payload import encode_message
 from .policy import Verdict
-from .recipients import new_signer
 from .results import Delivery
-from .transport import Batch, SendSettings, Target, get_sender
+from .transport import SendSettings, Target, get_transport
 
 if TYPE_CHECKING:
     from ..models import WebSocketSession
@@ -71,9 +70,9 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
     endpoint = management_endpoint(_gateway_of(session))
     url = connection_url(endpoint, session.connection_id)
     target = Target(session.pk, session.connection_id, url, urlsplit(endpoint).netloc)
-    broadcast = get_sender().open(SendSettings.from_conf(concurrency=1))
+    broadcast = get_transport().open(SendSettings.from_conf(concurrency=1))
     try:
-        (delivery,) = broadcast.add(Batch([target], body, new_signer(endpoint))).result()
+        (delivery,) = broadcast.add([target], body).result()
     finally:
         broadcast.close()
     if delivery.verdict is Verdict.SENT:

@@ -5,6 +5,11 @@ this loop. So the HTTP connection pool, the concurrency limit and the pacer are 
 by all sends, and no caller's own event loop is ever used or blocked by it. The caller
 hands over batches of targets and waits for their deliveries
 (``concurrent.futures.Future``); database work stays in the caller's thread.
+
+When a test double stands between the package and AWS (a replaced
+``models.get_boto3_client``, moto's ``mock_aws``, a botocore ``Stubber``), the posts go
+through a boto3 client instead, one ``post_to_connection`` per recipient, so the double
+sees them; ``get_transport`` makes that choice, once per send.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ import os
 import threading
 from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-import aiohttp
-from yarl import URL
+from botocore import exceptions as boto_errors
+from botocore.handlers import BUILTIN_HANDLERS
 
-from .. import conf
+from .. import aws, conf, models
 from ..tokenbucket import TokenBucket
+from .http_client import Answer, ConnectionPool
 from .policy import Failure, Verdict, backoff_delay, judge
+from .recipients import new_signer
 from .results import Delivery
 from .signing import ManagementApiSigner
 
@@ -46,6 +55,10 @@ class Batch:
     signer: ManagementApiSigner
 
 
+#: What a broadcast's ``add`` returns: the batch's deliveries, once all are final.
+Deliveries = concurrent.futures.Future[list[Delivery]]
+
+
 @dataclass(frozen=True)
 class SendSettings:
     rate: float
@@ -64,6 +77,14 @@ class SendSettings:
         )
 
 
+class Pacing(Protocol):
+    """What the sending loop needs from a pacer (one per process, used on its loop)."""
+
+    async def permit(self) -> None: ...
+
+    def set_rate(self, rate: float) -> None: ...
+
+
 class Pacer:
     """Hands out the token bucket's tokens to posts, first come first served.
 
@@ -78,6 +99,9 @@ class Pacer:
         self.bucket = TokenBucket.for_rate(rate, loop.time())
         self._queue: deque[asyncio.Future[None]] = deque()
         self._dispatcher: asyncio.Task[None] | None = None
+
+    def set_rate(self, rate: float) -> None:
+        self.bucket.set_rate(rate, self._loop.time())
 
     async def permit(self) -> None:
         if not self._queue and self.bucket.take(self._loop.time()):
@@ -99,13 +123,23 @@ class Pacer:
                 await asyncio.sleep(self.bucket.wait_time(self._loop.time()))
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when it is installed (its TLS, in C, costs a fraction of asyncio's
+    per post), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class Sender:
-    """The process's sending loop and what it shares: HTTP pool, slots and pacer."""
+    """The process's sending loop and what it shares: connections, slots and pacer."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._session: aiohttp.ClientSession | None = None
-        self._pacer: Pacer | None = None
+        self.loop = new_event_loop()
+        self._pool: ConnectionPool | None = None
+        self._pacer: Pacing | None = None
         self._slots = asyncio.Semaphore(1)
         self._slot_count = 0
         self._thread = threading.Thread(
@@ -120,49 +154,27 @@ class Sender:
     def _configure(self, settings: SendSettings) -> None:
         if self._pacer is None:
             self._pacer = Pacer(self.loop, settings.rate)
-        self._pacer.bucket.set_rate(settings.rate, self.loop.time())
+        self._pacer.set_rate(settings.rate)
         limit = conf.get_setting("send_concurrency")
         if limit != self._slot_count:
             self._slots, self._slot_count = asyncio.Semaphore(limit), limit
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,
-                skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type"),
-            )
+        if self._pool is None:
+            self._pool = ConnectionPool()
 
-    async def _post(
-        self, url: str, headers: dict[str, str], body: bytes, timeout: aiohttp.ClientTimeout
-    ) -> tuple[int | None, Failure | None, str]:
-        assert self._session is not None
-        try:
-            async with self._session.post(
-                URL(url, encoded=True), data=body, headers=headers, timeout=timeout
-            ) as response:
-                await response.read()
-                return response.status, None, response.headers.get("x-amzn-RequestId", "")
-        except asyncio.TimeoutError:
-            return None, Failure.TIMEOUT, ""
-        except aiohttp.ClientConnectorError:
-            return None, Failure.CONNECT, ""
-        except aiohttp.ClientError:  # a broken connection or an unreadable answer
-            return None, Failure.RESET, ""
-
-    async def deliver(
-        self, target: Target, batch: Batch, settings: SendSettings, timeout: aiohttp.ClientTimeout
-    ) -> Delivery:
+    async def deliver(self, target: Target, batch: Batch, settings: SendSettings) -> Delivery:
         """Post to one connection until a verdict other than "retry"."""
         assert self._pacer is not None
+        assert self._pool is not None
         attempt, uncertain = 0, False
         while True:
             attempt += 1
             async with self._slots:
                 await self._pacer.permit()
                 headers = batch.signer.headers_for(target.url, target.host, batch.body)
-                status, failure, request_id = await self._post(
-                    target.url, headers, batch.body, timeout
+                answer: Answer = await self._pool.post(
+                    target.url, headers, batch.body, settings.timeout
                 )
+            status, failure, request_id = answer
             uncertain = uncertain or (failure is not None and failure.ambiguous)
             verdict = judge(status, failure, attempt, settings.max_attempts)
             if verdict is Verdict.RETRY:
@@ -172,10 +184,10 @@ class Sender:
                 target.pk, target.connection_id, verdict, attempt, status, uncertain, request_id
             )
 
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 class Broadcast:
@@ -186,17 +198,17 @@ class Broadcast:
     def __init__(self, sender: Sender, settings: SendSettings) -> None:
         self._sender = sender
         self._settings = settings
-        # Per socket operation rather than ``total``: the same bound for requests this
-        # small (connect, then wait for the answer), at a fraction of the CPU per post.
-        self._timeout = aiohttp.ClientTimeout(
-            sock_connect=settings.timeout, sock_read=settings.timeout
-        )
         self._queue: asyncio.Queue[tuple[Target, Batch, _Pending]] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
-    def add(self, batch: Batch) -> concurrent.futures.Future[list[Delivery]]:
-        """Queue ``batch``; the future gives its deliveries once all are final."""
+    def add(self, targets: Sequence[Target], body: bytes) -> Deliveries:
+        """Queue posts of ``body`` to ``targets`` (signed with credentials read now, in
+        the caller's thread); the future gives their deliveries once all are final."""
         future: concurrent.futures.Future[list[Delivery]] = concurrent.futures.Future()
+        if not targets:
+            future.set_result([])
+            return future
+        batch = Batch(targets, body, new_signer(targets[0].url))
         self._sender.loop.call_soon_threadsafe(self._enqueue, batch, future)
         return future
 
@@ -207,9 +219,6 @@ class Broadcast:
         if self._queue is None:
             self._sender._configure(self._settings)
             self._queue = asyncio.Queue()
-        if not batch.targets:
-            future.set_result([])
-            return
         pending = _Pending(len(batch.targets), future)
         for target in batch.targets:
             self._queue.put_nowait((target, batch, pending))
@@ -224,7 +233,7 @@ class Broadcast:
         while True:
             target, batch, pending = await self._queue.get()
             try:
-                delivery = await self._sender.deliver(target, batch, self._settings, self._timeout)
+                delivery = await self._sender.deliver(target, batch, self._settings)
             except Exception as error:  # a bug must fail the caller, not hang it
                 pending.fail(error)
             else:
@@ -254,6 +263,104 @@ class _Pending:
             self.future.set_exception(error)
 
 
+class BotoBroadcast:
+    """One send through a boto3 ``apigatewaymanagementapi`` client per endpoint, from
+    ``models.get_boto3_client`` as the original called it, over a few threads. No
+    retries of its own: the client's retry configuration applies, as it did."""
+
+    def __init__(self, settings: SendSettings) -> None:
+        self._threads = min(settings.concurrency, BOTO_THREADS)
+        self._clients: dict[str, Any] = {}
+
+    def add(self, targets: Sequence[Target], body: bytes) -> Deliveries:
+        future: concurrent.futures.Future[list[Delivery]] = concurrent.futures.Future()
+        data = body.decode()
+        clients = [self._client(target.url) for target in targets]
+        with ThreadPoolExecutor(max(1, min(self._threads, len(targets)))) as pool:
+            future.set_result(list(pool.map(_post_with, clients, targets, [data] * len(targets))))
+        return future
+
+    def close(self) -> None:
+        self._clients.clear()
+
+    def _client(self, url: str) -> Any:
+        endpoint = url[: url.rindex("/@connections/")]
+        if endpoint not in self._clients:
+            factory = models.get_boto3_client  # at call time, so a patch takes effect
+            self._clients[endpoint] = factory("apigatewaymanagementapi", endpoint_url=endpoint)
+        return self._clients[endpoint]
+
+
+#: Threads of a send through boto3: the original's default ``max_workers``.
+BOTO_THREADS = 10
+
+
+def _post_with(client: Any, target: Target, data: str) -> Delivery:
+    """One ``post_to_connection``, judged like the engine's posts."""
+    status: int | None
+    failure: Failure | None = None
+    request_id = ""
+    try:
+        response = client.post_to_connection(Data=data, ConnectionId=target.connection_id)
+    except boto_errors.ClientError as error:
+        meta = error.response.get("ResponseMetadata", {})
+        status, request_id = meta.get("HTTPStatusCode"), meta.get("RequestId", "")
+        if error.response.get("Error", {}).get("Code") == "GoneException":
+            status = 410
+    except (boto_errors.ConnectTimeoutError, boto_errors.EndpointConnectionError):
+        status, failure = None, Failure.CONNECT
+    except boto_errors.ReadTimeoutError:
+        status, failure = None, Failure.TIMEOUT
+    except boto_errors.BotoCoreError:  # no credentials, a broken connection...
+        status, failure = None, Failure.RESET
+    else:
+        meta = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+        status, request_id = meta.get("HTTPStatusCode", 200), meta.get("RequestId", "")
+    verdict = judge(status, failure, 1, 1)
+    uncertain = failure is not None and failure.ambiguous
+    return Delivery(target.pk, target.connection_id, verdict, 1, status, uncertain, str(request_id))
+
+
+class BotoTransport:
+    """``Sender.open``'s counterpart for sends that must go through boto3."""
+
+    def open(self, settings: SendSettings) -> BotoBroadcast:
+        return BotoBroadcast(settings)
+
+
+def _intercepted() -> bool:
+    """Whether something that tests put between the package and AWS must see the posts:
+    a replaced ``models.get_boto3_client`` (a patch puts it in the module's namespace;
+    the package's own is resolved by ``models.__getattr__``), an enabled ``before-send``
+    handler among botocore's built-ins (moto's ``mock_aws``), or a ``Stubber`` on a
+    client from the factory."""
+    if "get_boto3_client" in vars(models):
+        return True
+    for handler in _before_send_handlers():
+        if getattr(handler, "enabled", True):
+            return True
+    return aws.stubbed_client_exists()
+
+
+_before_send: tuple[int, list[Any]] = (-1, [])
+
+
+def _before_send_handlers() -> list[Any]:
+    """botocore's built-in ``before-send`` handlers, looked for again only when the list
+    grows (moto adds its handler when it is imported)."""
+    global _before_send
+    if _before_send[0] != len(BUILTIN_HANDLERS):
+        found = [entry[1] for entry in BUILTIN_HANDLERS if entry[0].startswith("before-send")]
+        _before_send = (len(BUILTIN_HANDLERS), found)
+    return _before_send[1]
+
+
+def get_transport() -> Sender | BotoTransport:
+    """Where this send's posts go: the process's sending loop, or boto3 when a test
+    double must see them. Checked once per send."""
+    return BotoTransport() if _intercepted() else get_sender()
+
+
 _lock = threading.Lock()
 _sender: Sender | None = None
 _sender_pid = 0
@@ -273,6 +380,6 @@ def get_sender() -> Sender:
 def _shut_down() -> None:
     sender = _sender
     if sender is not None and _sender_pid == os.getpid():
-        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
-            asyncio.run_coroutine_threadsafe(sender.close(), sender.loop).result(timeout=5)
-        sender.loop.call_soon_threadsafe(sender.loop.stop)
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            sender.loop.call_soon_threadsafe(sender.close)
+            sender.loop.call_soon_threadsafe(sender.loop.stop)
