@@ -28,7 +28,8 @@ BURST_SECONDS = 0.01
 RETRY_SECONDS = 5
 
 # Refill by elapsed time (Redis's clock, shared by all processes), grant up to the
-# wanted tokens, and say how long until the next whole token when none is left.
+# wanted tokens, and say how long until the wanted tokens are there when none is left
+# (waiting for one token at a time would spend the rate on round trips).
 _TAKE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
@@ -41,7 +42,7 @@ local granted = math.max(0, math.min(want, math.floor(tokens)))
 tokens = tokens - granted
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('EXPIRE', KEYS[1], 60)
-return {granted, tostring((1 - tokens) / rate)}
+return {granted, tostring((want - tokens) / rate)}
 """
 
 

@@ -30,7 +30,7 @@ from .payload import encode_message
 from .policy import Verdict
 from .recipients import Endpoints, mark_gone, new_signer
 from .results import Delivery
-from .transport import Batch, Broadcast, SendSettings, Target, get_sender
+from .transport import Batch, SendSettings, Target, get_sender
 
 try:
     from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
@@ -84,14 +84,19 @@ def run_batch(batch: SendBatch, worker: str) -> None:
     is lost."""
     every = conf.get_setting("background_checkpoint_every")
     todo = batch.session_ids[batch.position :]
+    targets = _targets(todo)
     body = batch.record.message.encode()
     sender = get_sender().open(SendSettings.from_conf(concurrency=batch.record.max_workers))
-    endpoints = Endpoints()
     in_flight: deque[tuple[int, records.Tally, Future[list[Delivery]] | None]] = deque()
     try:
         for start in range(0, len(todo), every):
-            stretch = todo[start : start + every]
-            in_flight.append(_post(sender, endpoints, stretch, body))
+            stretch = [targets[pk] for pk in todo[start : start + every] if pk in targets]
+            # The rest are skipped: disconnected, deleted, or without a gateway.
+            tally = records.Tally(skipped=min(every, len(todo) - start) - len(stretch))
+            future = None
+            if stretch:
+                future = sender.add(Batch(stretch, body, new_signer(stretch[0].url)))
+            in_flight.append((min(every, len(todo) - start), tally, future))
             if len(in_flight) >= 2 and not _settle(batch, worker, in_flight.popleft()):
                 return
         while in_flight:
@@ -102,25 +107,19 @@ def run_batch(batch: SendBatch, worker: str) -> None:
     records.finish_batch(batch, worker)
 
 
-def _post(
-    sender: Broadcast, endpoints: Endpoints, pks: list[int], body: bytes
-) -> tuple[int, records.Tally, Future[list[Delivery]] | None]:
+def _targets(pks: list[int]) -> dict[int, Target]:
+    """The connected sessions among ``pks`` that have a gateway, by primary key."""
     rows = list(
         WebSocketSession.objects.filter(pk__in=pks, connected=True).values_list(
             "pk", "connection_id", "api_gateway_id"
         )
     )
-    by_gateway = endpoints.resolve(row[2] for row in rows)
-    targets = [
-        Target(pk, cid, connection_url(by_gateway[gw][0], cid), by_gateway[gw][1])
+    by_gateway = Endpoints().resolve(row[2] for row in rows)
+    return {
+        pk: Target(pk, cid, connection_url(by_gateway[gw][0], cid), by_gateway[gw][1])
         for pk, cid, gw in rows
         if gw in by_gateway
-    ]
-    # Disconnected meanwhile, deleted, or without a gateway.
-    tally = records.Tally(skipped=len(pks) - len(targets))
-    if not targets:
-        return len(pks), tally, None
-    return len(pks), tally, sender.add(Batch(targets, body, new_signer(targets[0].url)))
+    }
 
 
 def _settle(

@@ -117,9 +117,10 @@ def claim(batch_id: int, worker: str) -> SendBatch | None:
     if not taken:
         return None
     batch = SendBatch.objects.select_related("record").get(pk=batch_id)
-    SendRecord.objects.filter(pk=batch.record_id, state=SendRecord.State.QUEUED).update(
-        state=SendRecord.State.RUNNING, started_on=now
-    )
+    if batch.record.state == SendRecord.State.QUEUED:
+        SendRecord.objects.filter(pk=batch.record_id, state=SendRecord.State.QUEUED).update(
+            state=SendRecord.State.RUNNING, started_on=now
+        )
     unsettled = len(batch.session_ids) - batch.position
     if batch.claims > 1 and unsettled:
         bound = min(in_flight_bound(), unsettled)
