@@ -73,19 +73,13 @@ def setup_django(port: int, queue: str, rate: int) -> None:
 
 
 def create_database() -> None:
-    import dj_database_url
-    import psycopg
+    """The benchmark's own database, created through Django's maintenance connection."""
+    from django.db import connection
 
-    db = dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    )
-    with psycopg.connect(
-        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres"
-    ) as conn:
-        conn.autocommit = True
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
-        if not exists.fetchone():
-            conn.execute(f"CREATE DATABASE {DATABASE}")
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE DATABASE {DATABASE}")
 
 
 def work(args: argparse.Namespace) -> None:
@@ -187,8 +181,8 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(args.latency, theirs), daemon=True)
     server.start()
     port = ours.recv()
-    create_database()
     setup_django(port, args.queue, args.rate)
+    create_database()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

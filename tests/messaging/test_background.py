@@ -254,3 +254,20 @@ def test_the_admin_lists_send_records_read_only(
     assert admin_client.post(change, {"state": "finished"}).status_code == 403
     add = reverse("admin:django_aws_api_gateway_websockets_sendrecord_add")
     assert admin_client.get(add).status_code == 403
+
+
+def test_a_batch_that_every_worker_dies_on_is_given_up(management_api, gateway, make_sessions):
+    make_sessions(10, gateway)
+    record, (batch_id,) = records.record_send(WebSocketSession.objects.all(), '{"n": 1}', 10)
+    for attempt in range(records.MAX_CLAIMS):
+        assert records.claim(batch_id, f"doomed-{attempt}") is not None
+        if attempt == 0:
+            assert records.checkpoint(
+                SendBatch.objects.get(pk=batch_id), "doomed-0", 4, records.Tally(sent=4)
+            )
+        SendBatch.objects.filter(pk=batch_id).update(lease_expires_at=timezone.now())
+    assert send_batch.call(batch_id) == {"claimed": False}
+    assert management_api.posts == []
+    record.refresh_from_db()
+    assert record.state == SendRecord.State.FINISHED
+    assert (record.sent, record.failed) == (4, 6)

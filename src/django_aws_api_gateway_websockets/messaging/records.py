@@ -30,6 +30,9 @@ INSERT_BATCHES = 100
 #: A pending batch that no worker started within this many leases is enqueued again
 #: (its task was lost between the commit and the broker).
 PENDING_GRACE_LEASES = 10
+#: Claims of one batch after which its remaining recipients are reported as failed
+#: (a batch that kills or fails every worker that takes it must not run forever).
+MAX_CLAIMS = 5
 
 
 @dataclass
@@ -117,11 +120,17 @@ def claim(batch_id: int, worker: str) -> SendBatch | None:
     if not taken:
         return None
     batch = SendBatch.objects.select_related("record").get(pk=batch_id)
+    unsettled = len(batch.session_ids) - batch.position
+    if batch.claims > MAX_CLAIMS:
+        # Every worker that took it died or failed: report the rest as failed.
+        give_up = Tally(failed=unsettled)
+        checkpoint(batch, worker, unsettled, give_up)
+        finish_batch(batch, worker)
+        return None
     if batch.record.state == SendRecord.State.QUEUED:
         SendRecord.objects.filter(pk=batch.record_id, state=SendRecord.State.QUEUED).update(
             state=SendRecord.State.RUNNING, started_on=now
         )
-    unsettled = len(batch.session_ids) - batch.position
     if batch.claims > 1 and unsettled:
         bound = min(in_flight_bound(), unsettled)
         SendBatch.objects.filter(pk=batch_id).update(maybe_duplicated=F("maybe_duplicated") + bound)
