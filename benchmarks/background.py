@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--rate", type=int, default=8000)
-    parser.add_argument("--capped-rate", type=int, default=1500, help="0: no capped run")
+    parser.add_argument("--capped-rate", type=int, default=600, help="0: no capped run")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--queue", default=QUEUE, help=argparse.SUPPRESS)
