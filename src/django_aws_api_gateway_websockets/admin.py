@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.db import models
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ from .models import (
     ChannelPermissionRule,
     ConnectionRateLimit,
     RateLimitCounter,
+    SendRecord,
     WebSocketSession,
     WebSocketToken,
 )
@@ -229,3 +230,51 @@ class ChannelPermissionAdmin(admin.ModelAdmin):
             for rule in obj.rules.all()
         ]
         return rules_summary(rules) or str(_("superusers only (no rules)"))
+
+
+@admin.register(SendRecord)
+class SendRecordAdmin(ReadOnlyAdmin):
+    """Background sends: state and counts. While a send runs its counts are summed over
+    its batches; once it has finished they are stored on the record."""
+
+    list_display = (
+        "pk",
+        "state",
+        "recipients",
+        "batches_done",
+        "sent_display",
+        "gone",
+        "failed",
+        "throttled",
+        "skipped",
+        "maybe_duplicated",
+        "created_on",
+        "finished_on",
+    )
+    list_filter = ("state", "created_on")
+    exclude = ("message",)
+    readonly_fields = ("message_display",)
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SendRecord]:
+        return (
+            super()
+            .get_queryset(request)
+            .defer("message")
+            .annotate(
+                done=Count("batches", filter=Q(batches__state="done")),
+                sent_so_far=Sum("batches__sent"),
+            )
+        )
+
+    @admin.display(description=_("batches done"))
+    def batches_done(self, obj: Any) -> str:
+        return f"{obj.done} / {obj.batch_count}"
+
+    @admin.display(description=_("sent"))
+    def sent_display(self, obj: Any) -> int:
+        return int(obj.sent if obj.state == SendRecord.State.FINISHED else obj.sent_so_far or 0)
+
+    @admin.display(description=_("message"))
+    def message_display(self, obj: SendRecord) -> str:
+        return obj.message

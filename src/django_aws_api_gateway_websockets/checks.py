@@ -191,6 +191,9 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
             yield (
                 f"WEBSOCKETS['websocket_url'] must be a ws:// or wss:// URL, not {_shown(value)}."
             )
+    if "send_rate_redis_url" in config and conf.get_send_rate_redis_url() is None:
+        value = config["send_rate_redis_url"]
+        yield f"WEBSOCKETS['send_rate_redis_url'] must be a redis:// URL, not {_shown(value)}."
     if "allowed_integration_hosts" in config:
         value = config["allowed_integration_hosts"]
         hosts = list(value) if isinstance(value, (list, tuple)) else [value]

@@ -38,6 +38,14 @@ DEFAULTS: dict[str, int] = {
     "send_max_attempts": 4,
     # Fan-out: recipients read from the database per chunk and per background task.
     "send_batch_size": 1000,
+    # Background sends: recipients per batch (one task each).
+    "background_batch_size": 250,
+    # Background sends: seconds a worker holds a batch without reporting progress; a
+    # batch whose lease expired (its worker died) is taken over by another worker.
+    "background_lease_seconds": 60,
+    # Background sends: recipients posted between two progress records; at most twice
+    # this many are in flight, which bounds the duplicates after a crash.
+    "background_checkpoint_every": 50,
     # Seconds after which a connected session is considered gone (AWS caps at 2 h).
     "session_max_age_seconds": 7200,
     # Seconds without activity after which API Gateway has closed a connection (its idle
@@ -71,6 +79,7 @@ OPTIONAL_KEYS = frozenset(
         "allowed_origins",
         "management_endpoint_url",
         "websocket_url",
+        "send_rate_redis_url",
     }
 )
 
@@ -192,5 +201,15 @@ def get_websocket_url() -> str | None:
     """
     value = get_websockets_config().get("websocket_url")
     if isinstance(value, str) and value.startswith(("ws://", "wss://")):
+        return value
+    return None
+
+
+def get_send_rate_redis_url() -> str | None:
+    """Where the account pacer shared by all processes keeps its bucket
+    (``WEBSOCKETS["send_rate_redis_url"]``, e.g. ``"redis://127.0.0.1:6379/0"``); ``None``
+    (unset) paces each process on its own."""
+    value = get_websockets_config().get("send_rate_redis_url")
+    if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
         return value
     return None

@@ -27,6 +27,8 @@ __all__ = [
     "ChannelPermissionRule",
     "ConnectionRateLimit",
     "RateLimitCounter",
+    "SendBatch",
+    "SendRecord",
     "WebSocketSession",
     "WebSocketSessionQuerySet",
     "WebSocketToken",
@@ -649,3 +651,97 @@ class ChannelPermissionRule(models.Model):
     def is_satisfied_by(self, user: Any) -> bool:
         labels = [f"{p.content_type.app_label}.{p.codename}" for p in self.permissions.all()]
         return bool(labels) and user.has_perms(labels)
+
+
+class SendRecord(models.Model):
+    """A background send, written before ``send_message_in_background`` returns: the
+    message exactly as posted, how it was queued, and (once finished) the counts.
+
+    Its recipients are in its batches (:class:`SendBatch`); while it runs, the counts
+    are the sums over them (``messaging.records.counts``).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+
+    message = models.TextField(help_text=_("The UTF-8 JSON posted to every recipient."))
+    message_id = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_("The id stamped on the message when the sender asked for one."),
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    recipients = models.PositiveIntegerField(default=0)
+    batch_count = models.PositiveIntegerField(default=0)
+    # Where the batches are enqueued again after a crash: the task options of the send.
+    backend = models.CharField(max_length=100, blank=True, default="")
+    queue_name = models.CharField(max_length=100, blank=True, default="")
+    priority = models.IntegerField(null=True, blank=True, default=None)
+    max_workers = models.PositiveIntegerField(null=True, blank=True, default=None)
+    sent = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    maybe_duplicated = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "At most this many recipients may have the message twice: posts that got no "
+            "answer, and posts in flight when a worker died."
+        ),
+    )
+    created_on = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_on = models.DateTimeField(null=True, blank=True, default=None)
+    finished_on = models.DateTimeField(null=True, blank=True, default=None)
+
+    class Meta:
+        verbose_name = _("send record")
+        ordering = ["-created_on"]
+
+    def __str__(self) -> str:
+        return f"send {self.pk} ({self.state}, {self.recipients} recipients)"
+
+
+class SendBatch(models.Model):
+    """Part of a background send, run by one task at a time under a lease.
+
+    ``position`` counts the recipients (in ``session_ids`` order) whose posts are
+    settled and counted; a worker that takes over an expired lease resumes there.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    record = models.ForeignKey(SendRecord, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField()
+    session_ids = models.JSONField(help_text=_("Primary keys of the recipients' sessions."))
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True, default=None)
+    claims = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    maybe_duplicated = models.PositiveIntegerField(default=0)
+    finished_on = models.DateTimeField(null=True, blank=True, default=None)
+
+    class Meta:
+        verbose_name = _("send batch")
+        verbose_name_plural = _("send batches")
+        constraints = [
+            models.UniqueConstraint(fields=["record", "index"], name="ws_sendbatch_record_index")
+        ]
+        indexes = [
+            models.Index(fields=["state", "lease_expires_at"], name="ws_sendbatch_lease_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.index} of send {self.record_id} ({self.state})"

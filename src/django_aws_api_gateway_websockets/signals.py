@@ -1,4 +1,5 @@
-"""Signal receivers: close sessions whose login or gateway ended."""
+"""Signal receivers: close sessions whose login or gateway ended; and the signals the
+package sends."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save, pre_delete
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from .models import ApiGateway
@@ -37,3 +38,9 @@ def close_stale_logins(
 @receiver(pre_delete, sender=ApiGateway, dispatch_uid="ws_close_sessions_of_deleted_gateway")
 def close_sessions_of_deleted_gateway(sender: Any, instance: ApiGateway, **kwargs: Any) -> None:
     instance.sessions.filter(connected=True).update(connected=False, updated_on=timezone.now())
+
+
+#: Sent once when a background send has finished (every batch done), from the worker
+#: that finished the last batch: ``sender=SendRecord, record=<the SendRecord>``, with
+#: its final counts.
+send_completed = Signal()

@@ -153,7 +153,9 @@ class Sender:
 
     def _configure(self, settings: SendSettings) -> None:
         if self._pacer is None:
-            self._pacer = Pacer(self.loop, settings.rate)
+            from .accountpacer import pacer_for  # it builds on Pacer, from this module
+
+            self._pacer = pacer_for(self.loop, settings.rate)
         self._pacer.set_rate(settings.rate)
         limit = conf.get_setting("send_concurrency")
         if limit != self._slot_count:

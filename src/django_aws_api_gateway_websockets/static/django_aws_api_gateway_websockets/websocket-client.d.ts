@@ -63,6 +63,12 @@ export interface ApiGatewayWebSocketOptions {
    * 32 KB. 0 turns it off, for runtimes that split messages into frames. Default 32768.
    */
   maxFrameBytes?: number;
+  /**
+   * How many message ids (the `message_id` key of a JSON object message) are remembered;
+   * a message whose id was already dispatched is dropped, since a background send with
+   * `message_id=True` is delivered at least once. 0 turns it off. Default 1000.
+   */
+  rememberMessageIds?: number;
   /** Connect from the constructor. Default true; otherwise call connect(). */
   autoConnect?: boolean;
   /** Injection points, for tests and non-browser runtimes. */

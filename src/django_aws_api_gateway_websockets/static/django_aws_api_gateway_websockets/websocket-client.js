@@ -36,6 +36,9 @@ export const DEFAULTS = Object.freeze({
   maxQueuedMessages: 100,
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxFrameBytes: MAX_FRAME_BYTES,
+  // Message ids remembered to drop a second copy (background sends with message_id=True
+  // are delivered at least once). 0 turns the check off.
+  rememberMessageIds: 1000,
   autoConnect: true,
 });
 
@@ -200,6 +203,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._lastSentAt = 0;
     this._openedChannel = null; // the channel of the last successful open
     this._queue = [];
+    this._seenIds = new Set(); // insertion order is age: the oldest is dropped first
     this._timers = { retry: null, connect: null, heartbeat: null, rotate: null };
     if (this.options.autoConnect) this.connect();
   }
@@ -524,7 +528,19 @@ export class ApiGatewayWebSocket extends EventTarget {
         data = raw;
       }
     }
+    if (this._isDuplicate(data)) return;
     this.dispatchEvent(new ClientEvent("message", { data, raw }));
+  }
+
+  /** Whether a message with this `message_id` was already dispatched (and remember it). */
+  _isDuplicate(data) {
+    const limit = this.options.rememberMessageIds;
+    const id = data !== null && typeof data === "object" ? data.message_id : undefined;
+    if (!limit || typeof id !== "string") return false;
+    if (this._seenIds.has(id)) return true;
+    this._seenIds.add(id);
+    if (this._seenIds.size > limit) this._seenIds.delete(this._seenIds.values().next().value);
+    return false;
   }
 
   _armHeartbeat() {
