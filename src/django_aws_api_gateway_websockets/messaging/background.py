@@ -28,9 +28,9 @@ from . import records
 from .endpoint import connection_url
 from .payload import encode_message
 from .policy import Verdict
-from .recipients import Endpoints, mark_gone, new_signer
+from .recipients import Endpoints, mark_gone
 from .results import Delivery
-from .transport import Batch, SendSettings, Target, get_sender
+from .transport import SendSettings, Target, get_transport
 
 try:
     from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
@@ -86,7 +86,7 @@ def run_batch(batch: SendBatch, worker: str) -> None:
     todo = batch.session_ids[batch.position :]
     targets = _targets(todo)
     body = batch.record.message.encode()
-    sender = get_sender().open(SendSettings.from_conf(concurrency=batch.record.max_workers))
+    sender = get_transport().open(SendSettings.from_conf(concurrency=batch.record.max_workers))
     in_flight: deque[tuple[int, records.Tally, Future[list[Delivery]] | None]] = deque()
     try:
         for start in range(0, len(todo), every):
@@ -95,7 +95,7 @@ def run_batch(batch: SendBatch, worker: str) -> None:
             tally = records.Tally(skipped=min(every, len(todo) - start) - len(stretch))
             future = None
             if stretch:
-                future = sender.add(Batch(stretch, body, new_signer(stretch[0].url)))
+                future = sender.add(stretch, body)
             in_flight.append((min(every, len(todo) - start), tally, future))
             if len(in_flight) >= 2 and not _settle(batch, worker, in_flight.popleft()):
                 return
@@ -161,7 +161,8 @@ def enqueue_send(
     now; a session that disconnects before its batch runs is skipped. With
     ``message_id=True`` the message (a dict) gets a ``"message_id"`` key, the same for
     every recipient, that clients use to drop a duplicate. The tasks are enqueued when
-    the caller's transaction commits (at once outside one).
+    the caller's transaction commits (at once outside one, and with the immediate
+    backend, which runs them in this process and so sees the uncommitted record).
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -192,5 +193,13 @@ def enqueue_send(
             for pk in batch_ids:
                 batch_task.enqueue(pk)
 
-        transaction.on_commit(enqueue_batches)
+        if _runs_in_process(batch_task):
+            enqueue_batches()  # same connection: the batches are visible before commit
+        else:
+            transaction.on_commit(enqueue_batches)
     return record
+
+
+def _runs_in_process(batch_task: Any) -> bool:
+    """Whether the task backend runs tasks at once, here (the default, and tests')."""
+    return type(batch_task.get_backend()).__name__ == "ImmediateBackend"
