@@ -47,12 +47,18 @@ DEFAULTS: dict[str, int] = {
 BOOLEAN_DEFAULTS: dict[str, bool] = {
     # Push edits of gateways and routes to AWS when they are saved.
     "push_changes_to_aws": True,
+    # Cost estimate: subtract AWS's free tier (new accounts, first 12 months).
+    "billing_free_tier": False,
 }
 
 #: Float settings and their defaults.
 FLOAT_DEFAULTS: dict[str, float] = {
     # Fan-out: seconds to wait for one Management API answer.
     "send_timeout_seconds": 10.0,
+    # Cost estimate, in USD, with the published us-east-1 prices.
+    "billing_message_price_per_million": 1.00,
+    "billing_message_price_per_million_over_billion": 0.80,
+    "billing_connection_minute_price_per_million": 0.25,
 }
 
 #: Settings that have no default (unset means "off" or "AWS").
