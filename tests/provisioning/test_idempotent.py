@@ -124,6 +124,4 @@ def test_a_domain_mapped_to_another_api_is_drift(gateway, reader):
         f"domain ws.example.com is mapped to API {other['ApiId']} stage live, "
         f"the records say API {gateway.api_id} stage production"
     ]
-    assert [str(change) for change in plan.changes] == [
-        "+ api mapping ws.example.com (production)"
-    ]
+    assert [str(change) for change in plan.changes] == ["+ api mapping ws.example.com (production)"]
