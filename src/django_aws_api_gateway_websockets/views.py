@@ -36,6 +36,7 @@ from django.utils.html import escape
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from . import metrics
 from .channels import channel_permission_for
 from .conf import (
     GATEWAY_SECRET_HEADER,
@@ -191,6 +192,7 @@ class WebSocketView(View):
 
     # -- the request path ----------------------------------------------------------
 
+    @metrics.observe_event
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not self._gateway_secret_ok(request):
             logger.warning("Refused a call without the gateway secret")
@@ -580,6 +582,7 @@ class WebSocketTokenView(View):
     keeps only its hash.
     """
 
+    @metrics.observe_token
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:

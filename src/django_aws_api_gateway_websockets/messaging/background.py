@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .. import conf
+from .. import conf, metrics
 from ..models import WebSocketSession
 from .fanout import send_encoded
 from .payload import encode_message
@@ -31,6 +31,7 @@ def send_batch(pks: list[int], message: str, max_workers: int | None = None) -> 
     result is ``BroadcastResult.summary()``."""
     queryset = WebSocketSession.objects.filter(pk__in=pks)
     result = send_encoded(queryset, message.encode(), max_workers=max_workers)
+    metrics.batch_completed()
     return result.summary()
 
 
@@ -61,7 +62,9 @@ def enqueue_send(
     choices: dict[str, Any] = {"queue_name": queue_name, "priority": priority, "backend": backend}
     batch_task = send_batch.using(**{k: v for k, v in choices.items() if v is not None})
     size = batch_size or conf.get_setting("send_batch_size")
-    return [
-        batch_task.enqueue([row[0] for row in page], message, max_workers)
-        for page in recipient_pages(queryset, size)
-    ]
+    return metrics.batches_enqueued(
+        [
+            batch_task.enqueue([row[0] for row in page], message, max_workers)
+            for page in recipient_pages(queryset, size)
+        ]
+    )

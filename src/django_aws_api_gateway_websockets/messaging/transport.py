@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from .. import conf
+from .. import conf, metrics
 from ..tokenbucket import TokenBucket
 from .policy import Failure, Verdict, backoff_delay, judge
 from .results import Delivery
@@ -96,7 +96,7 @@ class Pacer:
                 if not waiter.done():
                     waiter.set_result(None)
             if self._queue:
-                await asyncio.sleep(self.bucket.wait_time(self._loop.time()))
+                await asyncio.sleep(metrics.pacer_wait(self.bucket.wait_time(self._loop.time())))
 
 
 class Sender:
