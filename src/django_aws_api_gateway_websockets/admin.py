@@ -110,6 +110,11 @@ class ApiGatewayAdditionalRouteAdmin(ReportSyncErrorsMixin, admin.ModelAdmin):
     actions: list[Any] = []
 
 
+def dollars(amount: float) -> str:
+    """Cents, or millionths below a cent (a quiet month costs fractions of one)."""
+    return f"{amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{amount:.6f}"
+
+
 @admin.register(WebSocketSession)
 class WebSocketSessionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -146,10 +151,10 @@ class WebSocketSessionAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "title": gettext("WebSocket dashboard"),
             "figures": figures,
-            "bill_total": f"{bill.total_usd:,.2f}",
-            "bill_messages": f"{bill.messages_usd:,.2f}",
-            "bill_minutes": f"{bill.connection_minutes_usd:,.2f}",
-            "connection_minutes": f"{bill.usage.connection_minutes:,.0f}",
+            "bill_total": dollars(bill.total_usd),
+            "bill_messages": dollars(bill.messages_usd),
+            "bill_minutes": dollars(bill.connection_minutes_usd),
+            "connection_minutes": f"{bill.usage.connection_minutes:,.1f}",
             "gateway_chart": dashboard.bar_chart(figures.by_gateway, gettext("Open by gateway")),
             "connects_chart": dashboard.column_chart(
                 figures.connects, gettext("Connects per minute")
