@@ -85,12 +85,19 @@ def test_an_api_tagged_for_another_row_is_left_alone(gateway, reader):
     assert len(reader.get_apis()["Items"]) == 3
 
 
-def test_a_domain_mapped_to_another_stage_is_drift(gateway, reader):
+@pytest.fixture
+def mapped(gateway: ApiGateway, aws: str) -> ApiGateway:
+    """A gateway created with its custom domain and API mapping."""
     gateway.domain_name = "ws.example.com"
     gateway.certificate_arn = CERTIFICATE
     gateway.save()
     gateway.create_gateway()
     gateway.create_custom_domain()
+    return gateway
+
+
+def test_a_domain_mapped_to_another_stage_is_drift(mapped, reader):
+    gateway = mapped
     assert plan_gateway(gateway).lines() == ["No changes."]
 
     reader.create_stage(ApiId=gateway.api_id, StageName="staging")
@@ -105,12 +112,8 @@ def test_a_domain_mapped_to_another_stage_is_drift(gateway, reader):
     assert plan.changes == [], "the mapping exists; only its stage is wrong"
 
 
-def test_a_domain_mapped_to_another_api_is_drift(gateway, reader):
-    gateway.domain_name = "ws.example.com"
-    gateway.certificate_arn = CERTIFICATE
-    gateway.save()
-    gateway.create_gateway()
-    gateway.create_custom_domain()
+def test_a_domain_mapped_to_another_api_is_drift(mapped, reader):
+    gateway = mapped
     other = reader.create_api(
         Name="other", ProtocolType="WEBSOCKET", RouteSelectionExpression="$request.body.action"
     )
