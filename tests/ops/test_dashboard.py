@@ -27,9 +27,13 @@ def section(html: str, name: str) -> str:
     return match[1]
 
 
+def minute_counts(chart: str) -> list[int]:
+    return [int(n) for n in re.findall(r"<title>\d+ min ago: (\d+)</title>", chart)]
+
+
 def test_the_dashboard_shows_connections_traffic_and_the_bill(admin_client, rows):
     WebSocketSession.objects.filter(connection_id="AnonConn2=").update(request_count=5)
-    expected = estimate(usage_this_month())
+    expected = estimate(usage_this_month(outbound_units=metrics.sent_units()))
 
     response = admin_client.get(reverse(URL))
 
@@ -40,10 +44,10 @@ def test_the_dashboard_shows_connections_traffic_and_the_bill(admin_client, rows
     # The connection time grows while the test runs; the messages do not.
     bill = f"{expected.usage.message_units} message units (${dollars(expected.messages_usd)})"
     assert bill in section(html, "bill")
-    assert '<p class="ws-figure">$0.0000' in section(html, "bill")
+    assert '<p class="ws-figure">$0.0' in section(html, "bill")
     connects = section(html, "connects")
     assert connects.count("<rect") == 60
-    assert "<title>0 min ago: 2</title>" in connects, "both sessions opened this minute"
+    assert sum(minute_counts(connects)[-2:]) == 2, "both sessions opened just now"
     assert "<script" not in html.split('<div class="ws-dashboard">')[1]
 
 
@@ -78,7 +82,7 @@ def test_metrics_figures_appear_when_traffic_was_seen(admin_client, db):
 
     html = admin_client.get(reverse(URL)).content.decode()
 
-    assert "<title>0 min ago: 4</title>" in section(html, "messages")
+    assert max(minute_counts(section(html, "messages"))) >= 4
     assert re.search(r"<title>gone: \d+</title>", section(html, "fanout"))
 
 
