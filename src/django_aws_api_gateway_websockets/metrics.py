@@ -186,15 +186,13 @@ def observe_event(dispatch: F) -> F:
         if route == "connect":
             if response.status_code < 400:
                 CONNECTS.labels("accepted", "").inc()
-                timeline.add("connects")
             else:
                 CONNECTS.labels("refused", _refusal(response, CONNECT_REFUSALS)).inc()
-                timeline.add("refusals")
         elif route != "disconnect":
             MESSAGES.labels(route, str(response.status_code)).inc()
             timeline.add("messages")
-            size = int(request.META.get("CONTENT_LENGTH") or 0)
-            MESSAGE_UNITS.labels("in").inc(_units(size))
+            length = str(request.META.get("CONTENT_LENGTH") or "0")
+            MESSAGE_UNITS.labels("in").inc(_units(int(length) if length.isdigit() else 0))
         return response
 
     return wrapper  # type: ignore[return-value]

@@ -3,6 +3,7 @@ screenshot is kept in test-artifacts/."""
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
 
 import pytest
@@ -38,3 +39,9 @@ def test_the_dashboard_renders_in_chromium(demo: Demo, browser: Any) -> None:  #
     for page in (alice, admin):
         page.context.close()
     assert errors == []
+
+    # The example project serves the same figures to Prometheus.
+    with urllib.request.urlopen(f"{demo.url}/metrics", timeout=10) as response:
+        scraped = response.read().decode()
+    assert 'websockets_connects_total{outcome="accepted",reason=""}' in scraped
+    assert 'websockets_open_sessions{gateway="Demo chat"}' in scraped

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from django.test import RequestFactory
 from prometheus_client import REGISTRY
 
@@ -184,6 +185,7 @@ assert metrics.batches_enqueued([1, 2]) == [1, 2]
 metrics.batch_completed()
 metrics.install()
 assert metrics.sent_units() == 0
+from django.http import HttpResponse
 from django.test import RequestFactory
 assert metrics.metrics_view(RequestFactory().get("/metrics")).status_code == 404
 print("ok")
@@ -191,3 +193,12 @@ print("ok")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
 
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_a_malformed_content_length_is_counted_as_one_unit_not_an_error():
+    dispatch = metrics.observe_event(lambda view, request, **kwargs: HttpResponse("ok"))
+    request = RequestFactory().post("/ws/default", b"x", "text/plain", CONTENT_LENGTH="12abc")
+    deltas = Deltas(("websockets_message_units_total", {"direction": "in"}))
+
+    assert dispatch(None, request, route="default").status_code == 200
+    assert deltas() == [1]
