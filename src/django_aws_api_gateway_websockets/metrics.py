@@ -288,20 +288,21 @@ class OpenSessions:
 
     def collect(self) -> Iterator[Any]:
         from django.db import DatabaseError
-        from django.db.models import Count
+        from django.db.models import Count, Q
 
-        from .models import WebSocketSession
+        from .models import ApiGateway, WebSocketSession
 
         family = self._family()
         try:
-            rows = (
-                WebSocketSession.objects.filter(connected=True)
-                .values_list("api_gateway__api_name")
-                .annotate(count=Count("pk"))
-                .order_by()
-            )
-            for name, count in rows:
-                family.add_metric([name or "none"], count)
+            # Every gateway, with zero too, so that a series never vanishes.
+            gateways = ApiGateway.objects.annotate(
+                open=Count("sessions", filter=Q(sessions__connected=True))
+            ).values_list("api_name", "open")
+            for name, count in gateways:
+                family.add_metric([name], count)
+            orphans = WebSocketSession.objects.filter(connected=True, api_gateway=None).count()
+            if orphans:
+                family.add_metric(["none"], orphans)
         except DatabaseError:
             return
         yield family
