@@ -28,7 +28,6 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from .conf import get_boolean_setting, get_float_setting, get_setting
-from .models import WebSocketSession
 
 #: API Gateway meters messages in units of this many bytes.
 MESSAGE_UNIT_BYTES = 32 * 1024
@@ -125,6 +124,8 @@ def usage_this_month(now: datetime | None = None, outbound_units: int = 0) -> Us
     start, to the disconnect, or now, at most the 2-hour connection limit. Sent messages
     are not in the records: pass ``outbound_units`` when a count is known.
     """
+    from .models import WebSocketSession  # not at import: metrics imports this module
+
     now = now or timezone.now()
     start = month_start(now)
     longest = timedelta(seconds=get_setting("session_max_age_seconds"))

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
+from .billing import message_units
+
 try:
     import prometheus_client
 except ImportError:  # the optional dependency is not installed
@@ -165,10 +167,10 @@ if prometheus_client is not None:
     }
 
 
-def _units(size: int) -> int:
-    from .billing import message_units
-
-    return message_units(size)
+@functools.cache
+def _child(metric: Any, *labels: str) -> Any:
+    """``metric.labels(*labels)``, looked up once: the labels are a bounded set."""
+    return metric.labels(*labels)
 
 
 def observe_event(dispatch: F) -> F:
@@ -182,17 +184,17 @@ def observe_event(dispatch: F) -> F:
         started = time.perf_counter()
         response = dispatch(view, request, *args, **kwargs)
         route = _routes.label(str(kwargs.get("route", "default")), response.status_code)
-        EVENT_SECONDS.labels(route).observe(time.perf_counter() - started)
+        _child(EVENT_SECONDS, route).observe(time.perf_counter() - started)
         if route == "connect":
             if response.status_code < 400:
-                CONNECTS.labels("accepted", "").inc()
+                _child(CONNECTS, "accepted", "").inc()
             else:
-                CONNECTS.labels("refused", _refusal(response, CONNECT_REFUSALS)).inc()
+                _child(CONNECTS, "refused", _refusal(response, CONNECT_REFUSALS)).inc()
         elif route != "disconnect":
-            MESSAGES.labels(route, str(response.status_code)).inc()
+            _child(MESSAGES, route, str(response.status_code)).inc()
             timeline.add("messages")
             length = str(request.META.get("CONTENT_LENGTH") or "0")
-            MESSAGE_UNITS.labels("in").inc(_units(int(length) if length.isdigit() else 0))
+            _child(MESSAGE_UNITS, "in").inc(message_units(int(length) if length.isdigit() else 0))
         return response
 
     return wrapper  # type: ignore[return-value]
@@ -207,9 +209,9 @@ def observe_token(post: F) -> F:
     def wrapper(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = post(view, request, *args, **kwargs)
         if response.status_code < 400:
-            TOKENS.labels("issued", "").inc()
+            _child(TOKENS, "issued", "").inc()
         else:
-            TOKENS.labels("refused", _refusal(response, TOKEN_REFUSALS)).inc()
+            _child(TOKENS, "refused", _refusal(response, TOKEN_REFUSALS)).inc()
         return response
 
     return wrapper  # type: ignore[return-value]
@@ -222,15 +224,15 @@ def delivered(verdict: str, status: int | None, size: int = 0) -> None:
     """
     if not ENABLED:
         return
-    FANOUT_POSTS.labels("throttled" if verdict == "failed" and status == 429 else verdict).inc()
+    _child(FANOUT_POSTS, "throttled" if verdict == "failed" and status == 429 else verdict).inc()
     if size and verdict == "sent":
-        MESSAGE_UNITS.labels("out").inc(_units(size))
+        _child(MESSAGE_UNITS, "out").inc(message_units(size))
 
 
 def sent(size: int, recipients: int) -> None:
     """``recipients`` connections were sent a message of ``size`` bytes."""
     if ENABLED and recipients:
-        MESSAGE_UNITS.labels("out").inc(_units(size) * recipients)
+        _child(MESSAGE_UNITS, "out").inc(message_units(size) * recipients)
 
 
 def pacer_wait(seconds: float) -> float:
