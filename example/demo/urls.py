@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from django_aws_api_gateway_websockets.metrics import metrics_view
 from django_aws_api_gateway_websockets.views import WebSocketTokenView
 
 urlpatterns = [
@@ -16,4 +17,6 @@ urlpatterns = [
     # API Gateway (here: the local gateway) posts every event here.
     path("ws/<slug:route>", ChatWebSocketView.as_view(), name="websocket"),
     path("admin/", admin.site.urls),
+    # Prometheus metrics (with the "metrics" extra installed); guard it in production.
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -8,13 +8,17 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from . import dashboard
 from .models import (
     ApiGateway,
     ApiGatewayAdditionalRoute,
@@ -107,6 +111,11 @@ class ApiGatewayAdditionalRouteAdmin(ReportSyncErrorsMixin, admin.ModelAdmin):
     actions: list[Any] = []
 
 
+def dollars(amount: float) -> str:
+    """Cents, or millionths below a cent (a quiet month costs fractions of one)."""
+    return f"{amount:,.2f}" if amount >= 0.01 or amount == 0 else f"{amount:.6f}"
+
+
 @admin.register(WebSocketSession)
 class WebSocketSessionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -125,6 +134,41 @@ class WebSocketSessionAdmin(ReadOnlyAdmin):
     # The table can hold millions of rows: no COUNT(*) of the whole table per page.
     show_full_result_count = False
     actions = ("mark_disconnected",)
+
+    def get_urls(self) -> list[URLPattern]:
+        dashboard = self.admin_site.admin_view(self.dashboard_view)
+        name = f"{self.opts.app_label}_dashboard"
+        return [path("dashboard/", dashboard, name=name), *super().get_urls()]
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """Connections, traffic, refusals, fan-out results and the month's bill."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        figures = dashboard.figures()
+        bill = figures.estimate
+        no_metrics = gettext("Install the metrics extra (prometheus-client) to see this.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("WebSocket dashboard"),
+            "figures": figures,
+            "bill_total": dollars(bill.total_usd),
+            "bill_messages": dollars(bill.messages_usd),
+            "bill_minutes": dollars(bill.connection_minutes_usd),
+            "connection_minutes": f"{bill.usage.connection_minutes:,.1f}",
+            "gateway_chart": dashboard.bar_chart(figures.by_gateway, gettext("Open by gateway")),
+            "connects_chart": dashboard.column_chart(
+                figures.connects, gettext("Connects per minute")
+            ),
+            "messages_chart": figures.messages is not None
+            and dashboard.column_chart(figures.messages, gettext("Messages per minute")),
+            "refusals_chart": dashboard.bar_chart(figures.refusals, gettext("Refusals by reason")),
+            "fanout_chart": dashboard.bar_chart(figures.fanout, gettext("Posts by verdict")),
+            "no_metrics": no_metrics,
+        }
+        return TemplateResponse(
+            request, "admin/django_aws_api_gateway_websockets/dashboard.html", context
+        )
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         return ("connection_id", "channel_name", user_search_field())

@@ -45,6 +45,20 @@ METHOD_NOT_ALLOWED = "method_not_allowed"
 INVALID_TOKEN = "invalid_token"
 REFUSED = "refused"
 DUPLICATE_CONNECTION = "duplicate_connection"
+#: All of them: the only values a ``reason`` label of a metric can take.
+REASONS = frozenset(
+    {
+        NOT_AUTHENTICATED,
+        FORBIDDEN_CHANNEL,
+        INVALID_CHANNEL,
+        BAD_ORIGIN,
+        RATE_LIMITED,
+        METHOD_NOT_ALLOWED,
+        INVALID_TOKEN,
+        REFUSED,
+        DUPLICATE_CONNECTION,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from . import metrics
+
 
 class DjangoAwsApiGatewayWebsocketsConfig(AppConfig):
     name = "django_aws_api_gateway_websockets"
@@ -10,3 +12,5 @@ class DjangoAwsApiGatewayWebsocketsConfig(AppConfig):
         # Registers the system checks and the signal receivers.
         from . import checks, signals  # noqa: F401
         from .provisioning import receivers  # noqa: F401
+
+        metrics.install()

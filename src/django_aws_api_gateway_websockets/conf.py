@@ -63,12 +63,18 @@ BOOLEAN_DEFAULTS: dict[str, bool] = {
     # Count each message in WebSocketSession.request_count and record its time in
     # updated_on (in the statement that loads the session); False makes messages read-only.
     "count_messages": True,
+    # Cost estimate: subtract AWS's free tier (new accounts, first 12 months).
+    "billing_free_tier": False,
 }
 
 #: Float settings and their defaults.
 FLOAT_DEFAULTS: dict[str, float] = {
     # Fan-out: seconds to wait for one Management API answer.
     "send_timeout_seconds": 10.0,
+    # Cost estimate, in USD, with the published us-east-1 prices.
+    "billing_message_price_per_million": 1.00,
+    "billing_message_price_per_million_over_billion": 0.80,
+    "billing_connection_minute_price_per_million": 0.25,
 }
 
 #: Settings that have no default (unset means "off" or "AWS").

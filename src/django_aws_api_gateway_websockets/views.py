@@ -36,6 +36,7 @@ from django.utils.html import escape
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from . import metrics
 from .admission import (
     BAD_ORIGIN,
     FORBIDDEN_CHANNEL,
@@ -208,6 +209,7 @@ class WebSocketView(View):
 
     # -- the request path ----------------------------------------------------------
 
+    @metrics.observe_event
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # API Gateway only POSTs: anything else is refused before any other work.
         if request.method != "POST":
@@ -590,6 +592,7 @@ class WebSocketTokenView(View):
     #: decide the answer for a ``channel``.
     websocket_view: type[WebSocketView] = WebSocketView
 
+    @metrics.observe_token
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:

@@ -9,6 +9,7 @@ from botocore.stub import ANY, Stubber
 
 from django_aws_api_gateway_websockets.models import ApiGateway
 from django_aws_api_gateway_websockets.provisioning import create_custom_domain, create_gateway
+from django_aws_api_gateway_websockets.provisioning.spec import OWNER_TAG, owner_tag_value
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def stubbed(service: str) -> tuple[object, Stubber]:
 
 def test_create_api_sends_no_quick_create_options_and_sends_tags(gateway):
     client, stub = stubbed("apigatewayv2")
+    stub.add_response("get_apis", {"Items": []}, {"MaxResults": "100"})
     stub.add_response(
         "create_api",
         {"ApiId": "abc123", "ApiEndpoint": "wss://abc123.execute-api.eu-west-1.amazonaws.com"},
@@ -34,7 +36,7 @@ def test_create_api_sends_no_quick_create_options_and_sends_tags(gateway):
             "RouteSelectionExpression": "$request.body.action",
             "ApiKeySelectionExpression": "$request.header.x-api-key",
             "DisableSchemaValidation": True,
-            "Tags": {"team": "web"},
+            "Tags": {"team": "web", OWNER_TAG: owner_tag_value(gateway)},
         },
     )
     for n, slug in enumerate(("connect", "disconnect", "default")):

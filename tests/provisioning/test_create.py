@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
+from django_aws_api_gateway_websockets.provisioning.spec import OWNER_TAG, owner_tag_value
 
 pytestmark = [pytest.mark.aws, pytest.mark.django_db]
 
@@ -47,7 +48,7 @@ def test_create_gateway_builds_api_routes_stage_and_deployment(gateway, reader):
     assert api["ProtocolType"] == "WEBSOCKET"
     assert api["Name"] == "Chat API"
     assert api["RouteSelectionExpression"] == "$request.body.action"
-    assert api["Tags"] == {"team": "web"}
+    assert api["Tags"] == {"team": "web", OWNER_TAG: owner_tag_value(gateway)}
     assert gateway.api_endpoint == api["ApiEndpoint"]
 
     routes = routes_by_key(reader, gateway.api_id)

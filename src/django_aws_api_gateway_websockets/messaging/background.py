@@ -22,7 +22,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from .. import conf
+from .. import conf, metrics
 from ..models import SendBatch, SendRecord, WebSocketSession
 from . import records
 from .endpoint import connection_url
@@ -52,6 +52,7 @@ def send_batch(batch_id: int) -> dict[str, Any]:
     if batch is None:
         return {"claimed": False}
     run_batch(batch, worker)
+    metrics.batch_completed()
     batch.refresh_from_db()
     return {"claimed": True, **{name: getattr(batch, name) for name in records.COUNT_FIELDS}}
 
@@ -190,8 +191,7 @@ def enqueue_send(
         batch_task = _batch_task(record)
 
         def enqueue_batches() -> None:
-            for pk in batch_ids:
-                batch_task.enqueue(pk)
+            metrics.batches_enqueued([batch_task.enqueue(pk) for pk in batch_ids])
 
         if _runs_in_process(batch_task):
             enqueue_batches()  # same connection: the batches are visible before commit

@@ -16,7 +16,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
 
-from .. import conf
+from .. import conf, metrics
 from ..models import WebSocketSession
 from .endpoint import connection_url
 from .payload import encode_message
@@ -88,6 +88,7 @@ def send_encoded(
             _settle(in_flight.popleft().result(), result)
     finally:
         broadcast.close()
+    metrics.sent(len(body), len(result.sent))
     if result.skipped:
         logger.warning("Skipped %d connected session(s) without an API gateway", result.skipped)
     if result.failed:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from .. import metrics
 from .policy import Verdict
 
 
@@ -57,6 +58,7 @@ class BroadcastResult(Sequence[dict[str, Any]]):
     skipped: int = 0
 
     def record(self, delivery: Delivery) -> None:
+        metrics.delivered(delivery.verdict.value, delivery.status)
         cid = delivery.connection_id
         if delivery.verdict is Verdict.SENT:
             self.sent.append(cid)

@@ -9,6 +9,7 @@ from asgiref.sync import sync_to_async
 from botocore.exceptions import ClientError
 from django.utils import timezone
 
+from .. import metrics
 from ..models import ApiGateway
 from .endpoint import connection_url, management_endpoint
 from .payload import encode_message
@@ -75,6 +76,7 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
         (delivery,) = broadcast.add([target], body).result()
     finally:
         broadcast.close()
+    metrics.delivered(delivery.verdict.value, delivery.status, len(body))
     if delivery.verdict is Verdict.SENT:
         return {
             "ResponseMetadata": {

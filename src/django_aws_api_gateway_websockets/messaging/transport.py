@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from botocore import exceptions as boto_errors
 from botocore.handlers import BUILTIN_HANDLERS
 
-from .. import aws, conf, models
+from .. import aws, conf, metrics, models
 from ..tokenbucket import TokenBucket
 from .http_client import Answer, ConnectionPool
 from .policy import Failure, Verdict, backoff_delay, judge
@@ -120,7 +120,7 @@ class Pacer:
                 if not waiter.done():
                     waiter.set_result(None)
             if self._queue:
-                await asyncio.sleep(self.bucket.wait_time(self._loop.time()))
+                await asyncio.sleep(metrics.pacer_wait(self.bucket.wait_time(self._loop.time())))
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -2,8 +2,10 @@
 
 Each step is recorded in ``provisioning_status`` as it completes. A run that fails part
 way records ``last_error`` and leaves the furthest step reached, and the next run reads
-AWS and continues from there. A run claims the row first, so two runs never create two
-APIs; a claim whose run died (no progress for ``STALE_CLAIM_AFTER``) can be taken over.
+AWS and continues from there; a run that died between AWS creating the API and the id
+being saved is found out by the API's owner tag. A run claims the row first, so two runs
+never create two APIs; a claim whose run died (no progress for ``STALE_CLAIM_AFTER``) can
+be taken over.
 """
 
 from __future__ import annotations
@@ -17,8 +19,16 @@ from django.utils import timezone
 from ..aws import get_boto3_client
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .routes import ensure_route
-from .spec import additional_route_spec, api_attributes, base_endpoint, default_route_specs, tags
-from .state import ApiState, read_api_state
+from .spec import (
+    OWNER_TAG,
+    additional_route_spec,
+    api_attributes,
+    base_endpoint,
+    default_route_specs,
+    owner_tag_value,
+    tags,
+)
+from .state import ApiState, find_owned_api, read_api_state
 
 if TYPE_CHECKING:
     from ..models import ApiGateway
@@ -81,7 +91,7 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     try:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         if state.api is None:
-            state = ApiState(api=_create_api(client, gateway))
+            state = _adopt_or_create_api(client, gateway)
         if reached == status.PENDING:
             reached = status.API_CREATED
         record(gateway, provisioning_status=status.CREATING)  # heartbeat
@@ -102,21 +112,30 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     return True
 
 
-def _create_api(client: Any, gateway: ApiGateway) -> dict[str, Any]:
+def _adopt_or_create_api(client: Any, gateway: ApiGateway) -> ApiState:
+    """The API an earlier run created for this row without saving its id, else a new one."""
+    owned = None if gateway.api_id else find_owned_api(client, owner_tag_value(gateway))
+    if owned is not None:
+        _record_api(gateway, owned)
+        return read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
     response = client.create_api(
         ProtocolType="WEBSOCKET",
         DisableSchemaValidation=True,
-        Tags=tags(gateway),
+        Tags=tags(gateway) | {OWNER_TAG: owner_tag_value(gateway)},
         **api_attributes(gateway),
     )
+    _record_api(gateway, response)
+    return ApiState(api=response)
+
+
+def _record_api(gateway: ApiGateway, api: dict[str, Any]) -> None:
     record(
         gateway,
-        api_id=response["ApiId"],
-        api_endpoint=response.get("ApiEndpoint", ""),
+        api_id=api["ApiId"],
+        api_endpoint=api.get("ApiEndpoint", ""),
         api_created=True,
         deployment_id="",
     )
-    return response
 
 
 def create_routes(client: Any, gateway: ApiGateway, state: ApiState) -> list[str]:

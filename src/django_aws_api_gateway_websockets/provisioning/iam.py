@@ -27,7 +27,8 @@ def iam_policy(gateway: ApiGateway, region: str, account_id: str) -> dict[str, A
         {
             "Sid": "CreateWebSocketApi",
             "Effect": "Allow",
-            "Action": ["apigateway:POST"],
+            # GET lists the APIs, to find one an interrupted run created (owner tag).
+            "Action": ["apigateway:GET", "apigateway:POST"],
             "Resource": [f"{apigw}/apis", f"{apigw}/tags/*"],
         },
         {

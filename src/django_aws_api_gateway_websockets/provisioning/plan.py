@@ -14,8 +14,16 @@ from .spec import (
     additional_route_spec,
     default_route_specs,
     integration_differences,
+    owner_tag_value,
 )
-from .state import ApiState, DomainState, read_api_state, read_domain_state, regional_target
+from .state import (
+    ApiState,
+    DomainState,
+    find_owned_api,
+    read_api_state,
+    read_domain_state,
+    regional_target,
+)
 from .sync import api_differences
 
 if TYPE_CHECKING:
@@ -123,13 +131,17 @@ def plan_domain(gateway: ApiGateway, state: DomainState) -> Plan:
         if gateway.custom_domain_created:
             plan.drift.append(f"domain {gateway.domain_name} is recorded but not in AWS")
         plan.changes.append(Change(CREATE, "domain", gateway.domain_name, "REGIONAL, TLS_1_2"))
-    mapped = any(
-        m.get("ApiId") == gateway.api_id and not m.get("ApiMappingKey") for m in state.mappings
-    )
-    if not mapped:
-        plan.changes.append(
-            Change(CREATE, "api mapping", gateway.domain_name, gateway.effective_stage_name)
-        )
+    stage = gateway.effective_stage_name
+    root = [m for m in state.mappings if not m.get("ApiMappingKey")]
+    ours = [m for m in root if m.get("ApiId") == gateway.api_id]
+    if not ours:
+        plan.changes.append(Change(CREATE, "api mapping", gateway.domain_name, stage))
+    plan.drift += [
+        f"domain {gateway.domain_name} is mapped to API {m.get('ApiId')} stage "
+        f"{m.get('Stage')}, the records say API {gateway.api_id or '(not created)'} stage {stage}"
+        for m in root
+        if m.get("ApiId") != gateway.api_id or m.get("Stage") != stage
+    ]
     zone = hosted_zone_id(gateway)
     if zone:
         target = regional_target(state.domain)[0] if state.domain else ""
@@ -147,10 +159,18 @@ def plan_gateway(gateway: ApiGateway, client: Any = None, route53: Any = None) -
     """Read AWS (changing nothing) and compare it with the records."""
     client = client or get_boto3_client("apigatewayv2")
     routes = list(gateway.additional_routes.order_by("pk"))
-    state = read_api_state(
-        client, gateway.api_id, gateway.effective_stage_name, gateway.deployment_id
-    )
+    api_id, drift = gateway.api_id, []
+    if not api_id:
+        owned = find_owned_api(client, owner_tag_value(gateway))
+        if owned is not None:
+            api_id = owned["ApiId"]
+            drift.append(
+                f"API {api_id} was created for this gateway but its id was not saved "
+                "(createApiGateway adopts it)"
+            )
+    state = read_api_state(client, api_id, gateway.effective_stage_name, gateway.deployment_id)
     plan = plan_api(gateway, routes, state)
+    plan.drift[:0] = drift
     if gateway.domain_name and gateway.certificate_arn:
         zone = hosted_zone_id(gateway)
         if zone and route53 is None:

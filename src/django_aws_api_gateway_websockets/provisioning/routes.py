@@ -57,14 +57,14 @@ def ensure_route(
     target = f"integrations/{integration['IntegrationId']}"
     selection = ROUTE_RESPONSE_KEY if spec.route_response else None
     if route is None:
-        route = client.create_route(ApiId=api_id, **_route_attributes(spec.key, target, selection))
+        route = client.create_route(ApiId=api_id, **route_attributes(spec.key, target, selection))
         state.routes[spec.key] = route
         changes.append(f"created route {spec.key}")
     elif route.get("Target") != target or (
         spec.route_response and route.get("RouteResponseSelectionExpression") != selection
     ):
         route = client.update_route(
-            ApiId=api_id, RouteId=route["RouteId"], **_route_attributes(spec.key, target, selection)
+            ApiId=api_id, RouteId=route["RouteId"], **route_attributes(spec.key, target, selection)
         )
         state.routes[spec.key] = state.routes[spec.key] | route
         changes.append(f"updated route {spec.key}")
@@ -72,7 +72,7 @@ def ensure_route(
     return RouteIds(state.routes[spec.key]["RouteId"], integration["IntegrationId"], changes)
 
 
-def _route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:
+def route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "ApiKeyRequired": False,
         "AuthorizationType": "NONE",

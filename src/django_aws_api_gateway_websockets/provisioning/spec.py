@@ -78,6 +78,16 @@ def tags(gateway: ApiGateway) -> dict[str, str]:
     return {str(key): str(value) for key, value in (gateway.tags or {}).items()}
 
 
+#: The tag on every API the package creates, naming the row it was created for, so that a
+#: run that died after AWS made the API but before its id was saved finds it again.
+OWNER_TAG = "django-aws-api-gateway-websockets:gateway"
+
+
+def owner_tag_value(gateway: ApiGateway) -> str:
+    """The row's pk and creation time: another database's row with the same pk differs."""
+    return f"{gateway.pk}/{gateway.created_on:%Y%m%dT%H%M%S.%f}"
+
+
 def integration_attributes(uri: str) -> dict[str, Any]:
     """An HTTP_PROXY integration that calls ``uri`` with the request parameters."""
     return {

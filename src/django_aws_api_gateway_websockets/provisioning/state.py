@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import is_not_found
+from .spec import OWNER_TAG
 
 
 def paged(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -60,6 +61,15 @@ class ApiState:
             if integration_id not in used and integration.get("IntegrationUri") == uri:
                 return integration
         return None
+
+
+def find_owned_api(client: Any, owner: str) -> dict[str, Any] | None:
+    """The WebSocket API whose owner tag (``spec.OWNER_TAG``) is ``owner``, if any."""
+    for api in paged(client.get_apis):
+        owned = (api.get("Tags") or {}).get(OWNER_TAG) == owner
+        if owned and api.get("ProtocolType") == "WEBSOCKET":
+            return api
+    return None
 
 
 def read_api_state(client: Any, api_id: str, stage_name: str, deployment_id: str) -> ApiState:
