@@ -27,6 +27,14 @@ from .models import (
 )
 from .provisioning.admin_actions import GATEWAY_ACTIONS, ReportSyncErrorsMixin
 
+
+def __getattr__(name: str) -> Any:
+    # 4.1.0's action functions and mixin, under their 4.1.0 names.
+    from .compat import moved_name
+
+    return moved_name(__name__, name)
+
+
 #: Characters of a token shown in the admin (as the model's ``str()`` does): enough to
 #: tell rows apart, a quarter of the value, so useless to an attacker.
 TOKEN_PREFIX_LENGTH = 16

@@ -17,6 +17,13 @@ from django_aws_api_gateway_websockets.provisioning.integrations import (
 from django_aws_api_gateway_websockets.provisioning.spec import integration_request_parameters
 
 
+def __getattr__(name: str) -> Any:
+    # 4.1.0's parameter-name constants.
+    from django_aws_api_gateway_websockets.compat import moved_name
+
+    return moved_name(__name__, name)
+
+
 class Command(BaseCommand):
     help = (
         "Set the connection id and gateway secret mappings on the integrations of every "
