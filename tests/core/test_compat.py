@@ -108,3 +108,48 @@ def test_handler_replies_through_the_management_api(open_ws, management_api):
     assert management_api.json_messages(open_ws.connection_id) == [
         {"type": "reply", "echo": "ping"}
     ]
+
+
+def test_provisioning_gets_its_client_from_the_models_factory(db):
+    """4.1.0's users replace ``models.get_boto3_client`` in their provisioning tests."""
+    from unittest.mock import patch
+
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    gateway = ApiGateway.objects.create(
+        api_name="seam", api_id="a1", deployment_id="d1", api_created=True
+    )
+    with (
+        patch(
+            "django_aws_api_gateway_websockets.models.get_boto3_client",
+            side_effect=RuntimeError("the replaced factory"),
+        ) as factory,
+        pytest.raises(RuntimeError, match="the replaced factory"),
+    ):
+        gateway.sync_from_aws()
+    factory.assert_called_once_with("apigatewayv2")
+
+
+def test_admin_actions_accept_a_list_of_rows(db, rf):
+    from django_aws_api_gateway_websockets.admin import sync_to_aws
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    class ModelAdmin:
+        def __init__(self) -> None:
+            self.messages: list[str] = []
+
+        def message_user(self, request, message, level) -> None:
+            self.messages.append(message)
+
+    request = rf.get("/admin/")
+    request.user = type("User", (), {"pk": 1})()
+    admin = ModelAdmin()
+    sync_to_aws(admin, request, [ApiGateway.objects.create(api_name="not deployed")])
+    assert admin.messages == ["not deployed: not deployed has not been created in AWS yet."]
+
+
+def test_a_listing_with_a_malformed_next_token_ends():
+    from django_aws_api_gateway_websockets.provisioning.state import paged
+
+    pages = iter([{"Items": [1], "NextToken": "t"}, {"Items": [2], "NextToken": object()}])
+    assert list(paged(lambda **kwargs: next(pages))) == [1, 2]

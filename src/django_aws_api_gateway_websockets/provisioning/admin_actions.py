@@ -33,7 +33,9 @@ def _for_each(
     action: str,
     work: Callable[[Any], str],
 ) -> None:
-    for gateway in queryset.order_by("pk"):
+    # A list of rows works too, as in 4.1.0 (code that calls the actions itself).
+    rows = queryset.order_by("pk") if isinstance(queryset, QuerySet) else queryset
+    for gateway in rows:
         logger.info("%s on %s (pk %s) by user pk %s", action, gateway, gateway.pk, request.user.pk)
         try:
             text = work(gateway)

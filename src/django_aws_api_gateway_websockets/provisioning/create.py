@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 from django.utils import timezone
 
-from ..aws import get_boto3_client
+from .client import boto3_client
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .routes import ensure_route
 from .spec import additional_route_spec, api_attributes, base_endpoint, default_route_specs, tags
@@ -77,7 +77,7 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     if gateway.provisioning_status == status.ROUTES_CREATED:
         reached = status.ROUTES_CREATED
     claim(gateway, force=force)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
     try:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         if state.api is None:

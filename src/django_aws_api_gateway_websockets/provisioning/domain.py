@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..aws import get_boto3_client
+from .client import boto3_client
 from .create import record
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .spec import alias_change, domain_configuration, tags
@@ -39,13 +39,13 @@ def create_custom_domain(gateway: ApiGateway, client: Any = None, route53: Any =
         raise ValueError(f"{gateway.api_name} needs a domain name and a certificate ARN.")
     if not gateway.needs_custom_domain:
         return False
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
     try:
         domain = _ensure_domain(client, gateway)
         if gateway.provisioning_status != status.MAPPED:
             _ensure_mapping(client, gateway)
         if needs_dns_record(gateway):
-            route53 = route53 or get_boto3_client("route53")
+            route53 = route53 or boto3_client("route53")
             target_name, target_zone = regional_target(domain)
             route53.change_resource_record_sets(
                 HostedZoneId=hosted_zone_id(gateway),

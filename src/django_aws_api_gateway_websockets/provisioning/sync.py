@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..aws import get_boto3_client
+from .client import boto3_client
 from .create import deploy, ensure_stage, record
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
 from .routes import delete_route, ensure_route
@@ -73,7 +73,7 @@ def push_gateway(
 ) -> list[str]:
     """Make AWS match the records; ``fields`` limits the push to the gateway's own routes."""
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state, api = _read_existing_api(client, gateway)
@@ -124,7 +124,7 @@ def push_route(
     """Create or update one additional route in AWS (a renamed key is renamed)."""
     gateway = route.api_gateway
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
@@ -144,7 +144,7 @@ def remove_route(
     gateway = route.api_gateway
     if not gateway.is_deployed or not route.route_id:
         return []
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         changes = delete_route(client, gateway.api_id, route.route_id, route.integration_id)
@@ -159,7 +159,7 @@ def remove_route(
 def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
     """Copy AWS's API attributes and routes into the records."""
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state, _ = _read_existing_api(client, gateway)
