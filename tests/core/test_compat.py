@@ -130,22 +130,20 @@ def test_provisioning_gets_its_client_from_the_models_factory(db):
     factory.assert_called_once_with("apigatewayv2")
 
 
-def test_admin_actions_accept_a_list_of_rows(db, rf):
+def test_admin_actions_accept_a_list_of_rows_and_no_model_admin(db, rf):
+    """4.1.0's actions could be called with a list and without a ModelAdmin."""
+    from django.contrib.messages.storage.cookie import CookieStorage
+
     from django_aws_api_gateway_websockets.admin import sync_to_aws
     from django_aws_api_gateway_websockets.models import ApiGateway
 
-    class ModelAdmin:
-        def __init__(self) -> None:
-            self.messages: list[str] = []
-
-        def message_user(self, request, message, level) -> None:
-            self.messages.append(message)
-
     request = rf.get("/admin/")
     request.user = type("User", (), {"pk": 1})()
-    admin = ModelAdmin()
-    sync_to_aws(admin, request, [ApiGateway.objects.create(api_name="not deployed")])
-    assert admin.messages == ["not deployed: not deployed has not been created in AWS yet."]
+    request._messages = CookieStorage(request)
+    sync_to_aws(None, request, [ApiGateway.objects.create(api_name="not deployed")])
+    assert [m.message for m in request._messages] == [
+        "not deployed: not deployed has not been created in AWS yet."
+    ]
 
 
 def test_a_listing_with_a_malformed_next_token_ends():

@@ -41,9 +41,9 @@ def _for_each(
             text = work(gateway)
         except FAILURES as exc:
             detail = describe_error(exc) if isinstance(exc, AWS_ERRORS) else str(exc)
-            modeladmin.message_user(request, f"{gateway}: {detail}", messages.ERROR)
+            messages.error(request, f"{gateway}: {detail}")
         else:
-            modeladmin.message_user(request, f"{gateway}: {text}", messages.SUCCESS)
+            messages.success(request, f"{gateway}: {text}")
 
 
 @admin.action(description=_("Create API Gateway"), permissions=["change"])

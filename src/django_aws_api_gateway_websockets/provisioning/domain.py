@@ -9,16 +9,14 @@ ever made.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..models import ApiGateway
 from .client import boto3_client
 from .create import record
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .spec import alias_change, domain_configuration, tags
 from .state import get_or_none, paged, regional_target
-
-if TYPE_CHECKING:
-    from ..models import ApiGateway
 
 
 def hosted_zone_id(gateway: ApiGateway) -> str:
@@ -32,7 +30,7 @@ def needs_dns_record(gateway: ApiGateway) -> bool:
 
 def create_custom_domain(gateway: ApiGateway, client: Any = None, route53: Any = None) -> bool:
     """Create or finish the domain, mapping and DNS record; ``False`` if nothing to do."""
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     if not gateway.is_deployed:
         raise ValueError(f"Create the API of {gateway.api_name} before its custom domain.")
     if not gateway.domain_name or not gateway.certificate_arn:
@@ -61,7 +59,7 @@ def create_custom_domain(gateway: ApiGateway, client: Any = None, route53: Any =
 
 def _ensure_domain(client: Any, gateway: ApiGateway) -> dict[str, Any]:
     """The domain as AWS has it, created if missing (or left by an earlier run)."""
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     domain = get_or_none(client.get_domain_name, DomainName=gateway.domain_name)
     if domain is None:
         try:
@@ -86,7 +84,7 @@ def _ensure_domain(client: Any, gateway: ApiGateway) -> dict[str, Any]:
 
 
 def _ensure_mapping(client: Any, gateway: ApiGateway) -> None:
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     mapping = next(
         (
             item

@@ -7,8 +7,9 @@ integrations, additional routes, route responses) and redeploys if anything chan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..models import ApiGateway, ApiGatewayAdditionalRoute
 from .client import boto3_client
 from .create import deploy, ensure_stage, record
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
@@ -20,9 +21,6 @@ from .spec import (
     default_route_specs,
 )
 from .state import ApiState, integration_id_of, read_api_state
-
-if TYPE_CHECKING:
-    from ..models import ApiGateway, ApiGatewayAdditionalRoute
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -108,7 +106,7 @@ def _push_route(
         existing = state.route_by_id(route.route_id)
         previous_key = existing["RouteKey"] if existing else ""
     ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route), previous_key)
-    type(route).objects.filter(pk=route.pk).update(
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
         route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
     )
     route.route_id, route.integration_id, route.deployed = ids.route_id, ids.integration_id, True
@@ -192,8 +190,6 @@ def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
 
 
 def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
-    from ..models import ApiGatewayAdditionalRoute
-
     changes = []
     known: set[str] = set()
     for route in gateway.additional_routes.order_by("pk"):
@@ -242,6 +238,6 @@ def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
 
 
 def _update_route_record(route: ApiGatewayAdditionalRoute, **fields: Any) -> None:
-    type(route).objects.filter(pk=route.pk).update(**fields)
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(**fields)
     for name, value in fields.items():
         setattr(route, name, value)
