@@ -51,7 +51,7 @@ def claim(gateway: ApiGateway, force: bool = False) -> None:
     )
     if not claimed:
         raise ClaimError(
-            f"{gateway.api_name} is being created by another run. If that run died, run "
+            f"{gateway.api_name} is already being created by another run. If that run died, run "
             f"again after {int(STALE_CLAIM_AFTER.total_seconds() // 60)} minutes without "
             "progress, or use createApiGateway --force."
         )

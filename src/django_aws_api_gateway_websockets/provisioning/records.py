@@ -42,10 +42,11 @@ def remember(instance: models.Model) -> None:
 
 
 def changed_fields(instance: models.Model) -> list[str]:
-    """Tracked fields changed since loading; all of them for a record never loaded."""
+    """Tracked fields changed since loading; none for a record never loaded (as in
+    4.1.0: registering an API that already exists in AWS must not change it)."""
     loaded = getattr(instance, "_loaded_values", None)
     if loaded is None:
-        return list(_tracked(instance))
+        return []
     values = instance.__dict__
     return [n for n in loaded if n in values and values[n] != loaded[n]]
 
