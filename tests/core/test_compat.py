@@ -151,3 +151,28 @@ def test_a_listing_with_a_malformed_next_token_ends():
 
     pages = iter([{"Items": [1], "NextToken": "t"}, {"Items": [2], "NextToken": object()}])
     assert list(paged(lambda **kwargs: next(pages))) == [1, 2]
+
+
+def test_recording_management_api_records_and_restores_the_settings(gateway, settings):
+    from django_aws_api_gateway_websockets.conf import get_websockets_config
+    from django_aws_api_gateway_websockets.models import WebSocketSession
+    from django_aws_api_gateway_websockets.testing import recording_management_api
+
+    settings.WEBSOCKETS = {"send_concurrency": 4}
+    with recording_management_api() as api:
+        session = WebSocketSession.objects.create(connection_id=api.connect(), api_gateway=gateway)
+        session.send_message({"text": "hello"})
+        assert get_websockets_config()["send_concurrency"] == 4
+        assert api.json_messages(session.connection_id) == [{"text": "hello"}]
+    assert get_websockets_config() == {"send_concurrency": 4}
+
+
+def test_the_test_toolkit_is_no_global_pytest_plugin():
+    """Installing the package must not change the tests of projects that do not opt in."""
+    from importlib.metadata import entry_points
+
+    assert not [
+        entry
+        for entry in entry_points(group="pytest11")
+        if entry.value.startswith("django_aws_api_gateway_websockets")
+    ]
