@@ -176,3 +176,18 @@ def test_the_test_toolkit_is_no_global_pytest_plugin():
         for entry in entry_points(group="pytest11")
         if entry.value.startswith("django_aws_api_gateway_websockets")
     ]
+
+
+def test_deferred_aws_calls_go_through_the_models_function(db):
+    """4.1.0's tests replace ``models.run_aws_after_commit`` to run the calls at once."""
+    from unittest.mock import patch
+
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    ApiGateway.objects.create(api_name="seam", api_id="a1", deployment_id="d1", api_created=True)
+    gateway = ApiGateway.objects.get(api_name="seam")
+    gateway.api_description = "changed"
+    with patch("django_aws_api_gateway_websockets.models.run_aws_after_commit") as deferred:
+        gateway.save()
+    (operation,), _ = deferred.call_args
+    assert operation.keywords == {"fields": ["api_description"]}

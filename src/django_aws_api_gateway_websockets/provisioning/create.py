@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..models import ApiGateway, ApiGatewayAdditionalRoute
-from .client import boto3_client
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .routes import ensure_route
+from .seams import boto3_client
 from .spec import additional_route_spec, api_attributes, base_endpoint, default_route_specs, tags
 from .state import ApiState, read_api_state
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import ApiGateway
-from .client import boto3_client
 from .create import record
 from .errors import AWS_ERRORS, describe_error, is_conflict
+from .seams import boto3_client
 from .spec import alias_change, domain_configuration, tags
 from .state import get_or_none, paged, regional_target
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .client import boto3_client
 from .domain import hosted_zone_id
+from .seams import boto3_client
 from .spec import (
     RouteSpec,
     additional_route_spec,

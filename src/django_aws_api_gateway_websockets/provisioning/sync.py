@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import ApiGateway, ApiGatewayAdditionalRoute
-from .client import boto3_client
 from .create import deploy, ensure_stage, record
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
 from .routes import delete_route, ensure_route
+from .seams import boto3_client
 from .spec import (
     DEFAULT_ROUTE_KEYS,
     additional_route_spec,
