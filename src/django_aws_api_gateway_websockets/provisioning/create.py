@@ -30,11 +30,11 @@ class ClaimError(ValueError):
 
 
 def record(gateway: ApiGateway, **fields: Any) -> None:
-    """Save progress without ``save()``: no validation and no push back to AWS."""
-    fields["updated_on"] = timezone.now()
-    ApiGateway.objects.filter(pk=gateway.pk).update(**fields)
+    """Save progress: only these fields (one ``UPDATE``), so no validation, and no push
+    back to AWS (none of them is pushed)."""
     for name, value in fields.items():
         setattr(gateway, name, value)
+    gateway.save(update_fields=[*fields, "updated_on"])
 
 
 def claim(gateway: ApiGateway, force: bool = False) -> None:
