@@ -205,7 +205,8 @@ class WebSocketView(View):
             self.RATE_LIMIT_MAX_ATTEMPTS = get_setting("rate_limit_max_attempts")
         if not self.RATE_LIMIT_WINDOW_MINUTES:
             self.RATE_LIMIT_WINDOW_MINUTES = get_setting("rate_limit_window_minutes")
-        self.allowed_handlers = self._handler_whitelist()
+        # The resolved whitelist, on the instance as in 4.1.0.
+        self.ALLOWED_HANDLERS = self._handler_whitelist()
         super().__init__(**kwargs)
 
     # -- the request path ----------------------------------------------------------
@@ -584,7 +585,7 @@ class WebSocketView(View):
         return (self._allowed_handler(action) if action else None) or self.default
 
     def _allowed_handler(self, name: Any) -> Callable[..., Any] | None:
-        if not isinstance(name, str) or name.startswith("_") or name not in self.allowed_handlers:
+        if not isinstance(name, str) or name.startswith("_") or name not in self.ALLOWED_HANDLERS:
             return None
         handler = getattr(self, name, None)
         return handler if callable(handler) else None

@@ -191,3 +191,14 @@ def test_deferred_aws_calls_go_through_the_models_function(db):
         gateway.save()
     (operation,), _ = deferred.call_args
     assert operation.keywords == {"fields": ["api_description"]}
+
+
+def test_the_instance_holds_the_resolved_handler_whitelist():
+    class Chat(WebSocketView):
+        ADDITIONAL_ALLOWED_HANDLERS = ["change_channel"]
+
+        def chat(self, request, *args, **kwargs):
+            return None
+
+    assert Chat().ALLOWED_HANDLERS == {"default", "change_channel", "chat"}
+    assert Chat.ALLOWED_HANDLERS == set()
