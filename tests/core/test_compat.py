@@ -200,5 +200,5 @@ def test_the_instance_holds_the_resolved_handler_whitelist():
         def chat(self, request, *args, **kwargs):
             return None
 
-    assert Chat().ALLOWED_HANDLERS == {"default", "change_channel", "chat"}
-    assert Chat.ALLOWED_HANDLERS == set()
+    assert {"default", "change_channel", "chat"} == Chat().ALLOWED_HANDLERS
+    assert set() == Chat.ALLOWED_HANDLERS
