@@ -217,6 +217,8 @@ class WebSocketView(View):
         (``view.setup(request, route="default")``) hands its handlers and hooks what
         dispatch would; its ``websocket_session`` is loaded when first read."""
         super().setup(request, *args, **kwargs)
+        if request.method != "POST":  # API Gateway only POSTs; dispatch answers the rest
+            return
         route = str(kwargs.get("route", DEFAULT))
         self._refusal = self._read_request(request, route)
         if self._refusal is None and route not in LIFECYCLE_ROUTES and not self.websocket_session:

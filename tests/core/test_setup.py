@@ -116,3 +116,12 @@ def test_the_client_path_reads_the_request_once(open_ws, session, django_assert_
     open_ws.message({"handler": "default"})
     with django_assert_num_queries(1):
         assert open_ws.message({"handler": "default"}).status_code == 200
+
+
+def test_setup_reads_only_posts(rf, open_ws, session, django_assert_num_queries):
+    """API Gateway only POSTs; dispatch answers other methods without setup's work."""
+    request = rf.get("/ws/default", headers=open_ws.integration_headers())
+    view = ChatView()
+    with django_assert_num_queries(0):
+        view.setup(request, route="default")
+    assert not hasattr(view, "event")
