@@ -9,6 +9,9 @@ import socket
 import pytest
 from django.db import connection
 
+# The package's test toolkit, opted into as a project would (it is no global plugin).
+pytest_plugins = ["django_aws_api_gateway_websockets.testing"]
+
 
 def _reachable(host: str, port: int) -> bool:
     try:

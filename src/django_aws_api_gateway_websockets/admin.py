@@ -32,6 +32,14 @@ from .models import (
 )
 from .provisioning.admin_actions import GATEWAY_ACTIONS, ReportSyncErrorsMixin
 
+
+def __getattr__(name: str) -> Any:
+    # 4.1.0's action functions and mixin, under their 4.1.0 names.
+    from .compat import moved_name
+
+    return moved_name(__name__, name)
+
+
 #: Characters of a token shown in the admin (as the model's ``str()`` does): enough to
 #: tell rows apart, a quarter of the value, so useless to an attacker.
 TOKEN_PREFIX_LENGTH = 16
@@ -198,10 +206,10 @@ class WebSocketSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(WebSocketToken)
 class WebSocketTokenAdmin(ReadOnlyAdmin):
-    list_display = ("token_prefix", "user", "used", "created_at")
+    list_display = ("token_preview", "user", "used", "created_at")
     list_filter = ("used", "created_at")
     list_select_related = ("user",)
-    fields = ("token_prefix", "user", "used", "created_at")
+    fields = ("token_preview", "user", "used", "created_at")
     readonly_fields = fields
     show_full_result_count = False
 
@@ -209,8 +217,8 @@ class WebSocketTokenAdmin(ReadOnlyAdmin):
         return (user_search_field(),)
 
     @admin.display(description=_("token"))
-    def token_prefix(self, obj: WebSocketToken) -> str:
-        return f"{obj.token[:TOKEN_PREFIX_LENGTH]}…"
+    def token_preview(self, obj: WebSocketToken) -> str:
+        return f"{obj.token[:TOKEN_PREFIX_LENGTH]}..."
 
 
 @admin.register(ConnectionRateLimit)
@@ -238,14 +246,14 @@ class ChannelPermissionRuleInline(admin.TabularInline):
     filter_horizontal = ("permissions",)
 
 
-def rules_summary(rules: list[list[str]]) -> str:
+def summarise_rules(rules: list[list[str]]) -> str:
     """``(A AND B) OR (C)``: any one rule admits, a rule needs all its permissions."""
     return " OR ".join(f"({' AND '.join(labels)})" for labels in rules if labels)
 
 
 @admin.register(ChannelPermission)
 class ChannelPermissionAdmin(admin.ModelAdmin):
-    list_display = ("channel_name", "access", "rules_display", "description", "updated_on")
+    list_display = ("channel_name", "access", "rules_summary", "description", "updated_on")
     list_filter = ("access",)
     search_fields = ("channel_name", "description")
     inlines = (ChannelPermissionRuleInline,)
@@ -266,14 +274,14 @@ class ChannelPermissionAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description=_("rules"))
-    def rules_display(self, obj: ChannelPermission) -> str:
+    def rules_summary(self, obj: ChannelPermission) -> str:
         if obj.access != ChannelPermission.Access.PERMISSIONS:
             return "—"
         rules = [
             sorted(f"{p.content_type.app_label}.{p.codename}" for p in rule.permissions.all())
             for rule in obj.rules.all()
         ]
-        return rules_summary(rules) or str(_("superusers only (no rules)"))
+        return summarise_rules(rules) or str(_("superusers only (no rules)"))
 
 
 @admin.register(SendRecord)

@@ -53,21 +53,11 @@ def validate_integration_host(url: str | None, field: str) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # The original's provisioning helpers, importable from models without models
-    # importing the provisioning package at load time.
-    if name in {"ApiGatewaySyncError", "collect_deferred_sync_errors", "run_aws_after_commit"}:
-        from . import provisioning
+    # 4.1.0's names whose code lives elsewhere, resolved on first use so that models
+    # import nothing from AWS at load time.
+    from .compat import moved_name
 
-        return getattr(provisioning, name)
-    if name in {"get_boto3_client", "clear_boto3_client_cache"}:
-        # The original's client factory, looked up here by every send at call time, so
-        # that ``patch("...models.get_boto3_client", return_value=client)`` replaces it
-        # (see ``messaging.transport.get_transport``). Resolved lazily: loading a row
-        # never imports boto3.
-        from . import aws
-
-        return getattr(aws, name)
-    raise AttributeError(name)
+    return moved_name(__name__, name)
 
 
 #: The largest message API Gateway delivers, in bytes of UTF-8 JSON.

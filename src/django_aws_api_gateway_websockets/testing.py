@@ -6,11 +6,17 @@ a real HTTP_PROXY integration) and sends them through Django's test ``Client``.
 
 :class:`RecordingManagementApi` is a real Management API (``@connections``) on an
 ephemeral port that keeps every message per connection and answers 410, 413 and 429 like
-AWS; the ``management_api`` pytest fixture starts one and points sending at it.
+AWS; :func:`recording_management_api` starts one and points sending at it, and the
+``management_api`` pytest fixture does so for one test.
 
-This module is also registered as a pytest plugin; it imports neither Django's models
-nor the servers' dependencies at import time, so it loads before Django is configured,
-and it works without pytest installed (the fixtures then do not exist).
+The module is a pytest plugin a project opts into, in its ``conftest.py``::
+
+    pytest_plugins = ["django_aws_api_gateway_websockets.testing"]
+
+It is not registered globally, so installing the package changes no other test. It
+imports neither Django's models nor the servers' dependencies at import time, so it
+loads before Django is configured, and it works without pytest installed (the fixtures
+then do not exist).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
@@ -26,8 +34,6 @@ from .localgateway.connections import new_connection_id
 from .localgateway.recording import RecordingManagementApi
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from django.http import HttpResponse
     from django.test import Client
 
@@ -36,7 +42,12 @@ try:
 except ImportError:  # the request builder and the recorder work without pytest
     pytest = None  # type: ignore[assignment]
 
-__all__ = ["ApiGatewayRequests", "RecordingManagementApi", "new_connection_id"]
+__all__ = [
+    "ApiGatewayRequests",
+    "RecordingManagementApi",
+    "new_connection_id",
+    "recording_management_api",
+]
 
 BROWSER_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -199,6 +210,34 @@ class ApiGatewayRequests:
         return issue_token(user, session_key).token
 
 
+@contextmanager
+def recording_management_api(
+    api: RecordingManagementApi | None = None,
+) -> Iterator[RecordingManagementApi]:
+    """Send every message to a recording Management API while the block runs.
+
+    Starts one (or empties ``api``) and points ``WEBSOCKETS["management_endpoint_url"]``
+    at it, keeping the project's other ``WEBSOCKETS`` keys, so that nothing in the block
+    reaches a real or configured Management API. Works in ``unittest`` test cases too.
+    """
+    from django.test import override_settings
+
+    from .conf import get_websockets_config
+
+    with RecordingManagementApi() if api is None else _emptied(api) as running:
+        endpoint = running.endpoint_template
+        with override_settings(
+            WEBSOCKETS={**get_websockets_config(), "management_endpoint_url": endpoint}
+        ):
+            yield running
+
+
+@contextmanager
+def _emptied(api: RecordingManagementApi) -> Iterator[RecordingManagementApi]:
+    api.reset()
+    yield api
+
+
 def _apply(base: dict[str, str], changes: dict[str, str | None] | None) -> dict[str, str]:
     result = dict(base)
     for name, value in (changes or {}).items():
@@ -242,13 +281,5 @@ if pytest is not None:
         Open the connections your sessions use with ``management_api.connect(id)``;
         posts to any other id get 410 Gone, as in AWS.
         """
-        from django.test import override_settings
-
-        from .conf import get_websockets_config
-
-        management_api_server.reset()
-        endpoint = management_api_server.endpoint_template
-        with override_settings(
-            WEBSOCKETS={**get_websockets_config(), "management_endpoint_url": endpoint}
-        ):
-            yield management_api_server
+        with recording_management_api(management_api_server) as api:
+            yield api

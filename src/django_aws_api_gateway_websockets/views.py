@@ -102,6 +102,25 @@ _EXCEPTION_MAILS_MAX_KEYS = 256
 _whitelists: dict[type, frozenset[str]] = {}
 
 
+class _SessionSlot:
+    """``WebSocketView.websocket_session``: the session dispatch found, or, in a view a
+    unit test set up with ``setup()`` and then calls directly, the connection's open
+    session, loaded on first read."""
+
+    def __get__(self, view: Any, owner: type | None = None) -> Any:
+        if view is None:
+            return None
+        state = view.__dict__
+        if "_websocket_session" not in state:
+            loader = state.pop("_load_websocket_session", None)
+            state["_websocket_session"] = loader() if loader else None
+        return state["_websocket_session"]
+
+    def __set__(self, view: Any, value: Any) -> None:
+        view.__dict__.pop("_load_websocket_session", None)
+        view.__dict__["_websocket_session"] = value
+
+
 def _exception_mail_is_due(view_class: type, exc_type: type, interval: int) -> bool:
     if interval <= 0:
         return True
@@ -172,8 +191,8 @@ class WebSocketView(View):
     # The gateway row and the connection's session once dispatch found them; ``None``
     # when there is none, ``False`` on an instance before dispatch (as in the original).
     api_gateway: Any = None
-    websocket_session: Any = None
-    #: The validated request, set by dispatch.
+    websocket_session = _SessionSlot()
+    #: The validated request, set by ``setup()``.
     event: Event
     required_headers = [
         "Host",
@@ -204,20 +223,32 @@ class WebSocketView(View):
             self.RATE_LIMIT_MAX_ATTEMPTS = get_setting("rate_limit_max_attempts")
         if not self.RATE_LIMIT_WINDOW_MINUTES:
             self.RATE_LIMIT_WINDOW_MINUTES = get_setting("rate_limit_window_minutes")
-        self.allowed_handlers = self._handler_whitelist()
+        # The resolved whitelist, on the instance as in 4.1.0.
+        self.ALLOWED_HANDLERS = self._handler_whitelist()
         super().__init__(**kwargs)
 
     # -- the request path ----------------------------------------------------------
 
-    @metrics.observe_event
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # API Gateway only POSTs: anything else is refused before any other work.
-        if request.method != "POST":
-            return self.http_method_not_allowed(request, *args, **kwargs)
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        """Django's setup, then the request validated into ``self.event``, ``self.body``
+        and ``self.api_gateway``, so that a view set up by a unit test
+        (``view.setup(request, route="default")``) hands its handlers and hooks what
+        dispatch would; its ``websocket_session`` is loaded when first read."""
+        super().setup(request, *args, **kwargs)
+        if request.method != "POST":  # API Gateway only POSTs; dispatch answers the rest
+            return
+        route = str(kwargs.get("route", DEFAULT))
+        self._refusal = self._read_request(request, route)
+        if self._refusal is None and route not in LIFECYCLE_ROUTES and not self.websocket_session:
+            connection_id, gateway = self.event.connection_id, self.api_gateway or None
+            self.__dict__.pop("_websocket_session", None)
+            self.__dict__["_load_websocket_session"] = lambda: load_session(connection_id, gateway)
+
+    def _read_request(self, request: HttpRequest, route: str) -> HttpResponse | None:
+        """Validate the request into ``self.event``; the refusal, or ``None``."""
         if not self._gateway_secret_ok(request):
             logger.warning("Refused a call without the gateway secret")
             return self.invalid_gateway_secret(request)
-        route = str(kwargs.get("route", DEFAULT))
         try:
             body = b"" if route in LIFECYCLE_ROUTES else request.body
         except RequestDataTooBig:
@@ -240,6 +271,22 @@ class WebSocketView(View):
             _hide_token(request)
         if not self._find_gateway(self.event.api_id):
             return self.missing_headers(request)
+        return None
+
+    @metrics.observe_event
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # API Gateway only POSTs: anything else is refused before any other work.
+        if request.method != "POST":
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        route = str(kwargs.get("route", DEFAULT))
+        # ``setup()`` read the request; a caller that skipped it gets it read here.
+        refusal = (
+            self.__dict__.pop("_refusal")
+            if "_refusal" in self.__dict__
+            else self._read_request(request, route)
+        )
+        if refusal is not None:
+            return refusal
         if route == CONNECT:
             if self.CHECK_CONNECT_USERAGENT and (
                 self.event.user_agent != self.expected_useragent_prefix + self._api_id()
@@ -545,7 +592,7 @@ class WebSocketView(View):
         return (self._allowed_handler(action) if action else None) or self.default
 
     def _allowed_handler(self, name: Any) -> Callable[..., Any] | None:
-        if not isinstance(name, str) or name.startswith("_") or name not in self.allowed_handlers:
+        if not isinstance(name, str) or name.startswith("_") or name not in self.ALLOWED_HANDLERS:
             return None
         handler = getattr(self, name, None)
         return handler if callable(handler) else None

@@ -108,3 +108,97 @@ def test_handler_replies_through_the_management_api(open_ws, management_api):
     assert management_api.json_messages(open_ws.connection_id) == [
         {"type": "reply", "echo": "ping"}
     ]
+
+
+def test_provisioning_gets_its_client_from_the_models_factory(db):
+    """4.1.0's users replace ``models.get_boto3_client`` in their provisioning tests."""
+    from unittest.mock import patch
+
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    gateway = ApiGateway.objects.create(
+        api_name="seam", api_id="a1", deployment_id="d1", api_created=True
+    )
+    with (
+        patch(
+            "django_aws_api_gateway_websockets.models.get_boto3_client",
+            side_effect=RuntimeError("the replaced factory"),
+        ) as factory,
+        pytest.raises(RuntimeError, match="the replaced factory"),
+    ):
+        gateway.sync_from_aws()
+    factory.assert_called_once_with("apigatewayv2")
+
+
+def test_admin_actions_accept_a_list_of_rows_and_no_model_admin(db, rf):
+    """4.1.0's actions could be called with a list and without a ModelAdmin."""
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    from django_aws_api_gateway_websockets.admin import sync_to_aws
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    request = rf.get("/admin/")
+    request.user = type("User", (), {"pk": 1})()
+    request._messages = CookieStorage(request)
+    sync_to_aws(None, request, [ApiGateway.objects.create(api_name="not deployed")])
+    assert [m.message for m in request._messages] == [
+        "not deployed: not deployed has not been created in AWS yet."
+    ]
+
+
+def test_a_listing_with_a_malformed_next_token_ends():
+    from django_aws_api_gateway_websockets.provisioning.state import paged
+
+    pages = iter([{"Items": [1], "NextToken": "t"}, {"Items": [2], "NextToken": object()}])
+    assert list(paged(lambda **kwargs: next(pages))) == [1, 2]
+
+
+def test_recording_management_api_records_and_restores_the_settings(gateway, settings):
+    from django_aws_api_gateway_websockets.conf import get_websockets_config
+    from django_aws_api_gateway_websockets.models import WebSocketSession
+    from django_aws_api_gateway_websockets.testing import recording_management_api
+
+    settings.WEBSOCKETS = {"send_concurrency": 4}
+    with recording_management_api() as api:
+        session = WebSocketSession.objects.create(connection_id=api.connect(), api_gateway=gateway)
+        session.send_message({"text": "hello"})
+        assert get_websockets_config()["send_concurrency"] == 4
+        assert api.json_messages(session.connection_id) == [{"text": "hello"}]
+    assert get_websockets_config() == {"send_concurrency": 4}
+
+
+def test_the_test_toolkit_is_no_global_pytest_plugin():
+    """Installing the package must not change the tests of projects that do not opt in."""
+    from importlib.metadata import entry_points
+
+    assert not [
+        entry
+        for entry in entry_points(group="pytest11")
+        if entry.value.startswith("django_aws_api_gateway_websockets")
+    ]
+
+
+def test_deferred_aws_calls_go_through_the_models_function(db):
+    """4.1.0's tests replace ``models.run_aws_after_commit`` to run the calls at once."""
+    from unittest.mock import patch
+
+    from django_aws_api_gateway_websockets.models import ApiGateway
+
+    ApiGateway.objects.create(api_name="seam", api_id="a1", deployment_id="d1", api_created=True)
+    gateway = ApiGateway.objects.get(api_name="seam")
+    gateway.api_description = "changed"
+    with patch("django_aws_api_gateway_websockets.models.run_aws_after_commit") as deferred:
+        gateway.save()
+    (operation,), _ = deferred.call_args
+    assert operation.keywords == {"fields": ["api_description"]}
+
+
+def test_the_instance_holds_the_resolved_handler_whitelist():
+    class Chat(WebSocketView):
+        ADDITIONAL_ALLOWED_HANDLERS = ["change_channel"]
+
+        def chat(self, request, *args, **kwargs):
+            return None
+
+    assert {"default", "change_channel", "chat"} == Chat().ALLOWED_HANDLERS
+    assert set() == Chat.ALLOWED_HANDLERS

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from django_aws_api_gateway_websockets.admin import rules_summary
+from django_aws_api_gateway_websockets.admin import summarise_rules
 from django_aws_api_gateway_websockets.models import (
     ApiGateway,
     ChannelPermission,
@@ -221,10 +221,10 @@ def test_route_pages_render(admin_client: Client, rows: dict[str, Any]) -> None:
     assert admin_client.get(url("apigateway", "add")).status_code == 200
 
 
-def test_rules_summary() -> None:
-    assert rules_summary([["a.x", "a.y"], ["b.z"]]) == "(a.x AND a.y) OR (b.z)"
-    assert rules_summary([[], ["b.z"]]) == "(b.z)"
-    assert rules_summary([]) == ""
+def test_summarise_rules() -> None:
+    assert summarise_rules([["a.x", "a.y"], ["b.z"]]) == "(a.x AND a.y) OR (b.z)"
+    assert summarise_rules([[], ["b.z"]]) == "(b.z)"
+    assert summarise_rules([]) == ""
 
 
 def test_gateway_added_with_an_inline_route(admin_client: Client, db: None) -> None:

@@ -15,83 +15,105 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from .create import ClaimError, create_gateway
+from .create import ClaimError
 from .deferred import collect_deferred_sync_errors
-from .domain import create_custom_domain as build_custom_domain
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
-from .sync import pull_gateway, push_gateway
+from .seams import admin_messages
 
 logger = logging.getLogger(__name__)
 
-FAILURES = (*AWS_ERRORS, ApiGatewaySyncError, ClaimError, ValueError)
+
+def _rows(queryset: QuerySet[Any] | list[Any]) -> Any:
+    # A list of rows works too, as in 4.1.0 (code that calls the actions itself).
+    return queryset.order_by("pk") if isinstance(queryset, QuerySet) else queryset
 
 
-def _for_each(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    action: str,
-    work: Callable[[Any], str],
-) -> None:
-    for gateway in queryset.order_by("pk"):
-        logger.info("%s on %s (pk %s) by user pk %s", action, gateway, gateway.pk, request.user.pk)
-        try:
-            text = work(gateway)
-        except FAILURES as exc:
-            detail = describe_error(exc) if isinstance(exc, AWS_ERRORS) else str(exc)
-            modeladmin.message_user(request, f"{gateway}: {detail}", messages.ERROR)
-        else:
-            modeladmin.message_user(request, f"{gateway}: {text}", messages.SUCCESS)
+def _audit(action: str, gateway: Any, request: HttpRequest) -> None:
+    logger.info("%s on %s (pk %s) by user pk %s", action, gateway, gateway.pk, request.user.pk)
+
+
+def _failed(request: HttpRequest, text: str, exc: BaseException) -> None:
+    """Report a failure by its kind only; the details go to the log."""
+    logger.warning("%s: %s", text, describe_error(exc))
+    admin_messages().error(request, f"{text}: {type(exc).__name__}")
+
+
+# The actions call the model's methods and report with 4.1.0's messages, so code and
+# tests written against 4.1.0's actions see what they saw.
 
 
 @admin.action(description=_("Create API Gateway"), permissions=["change"])
 def create_api_gateway(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
-    def work(gateway: Any) -> str:
-        if not create_gateway(gateway):
-            return "already created"
-        return f"created API {gateway.api_id}, deployment {gateway.deployment_id}"
-
-    _for_each(modeladmin, request, queryset, "Create API Gateway", work)
+    for gateway in _rows(queryset):
+        _audit("Create API Gateway", gateway, request)
+        try:
+            created = gateway.create_gateway()
+        except (ValueError, ClaimError) as exc:
+            admin_messages().error(request, f"{gateway.api_name}: {exc}")
+        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+            _failed(request, f"Failed to create {gateway.api_name}", exc)
+        else:
+            if created:
+                admin_messages().success(request, f"{gateway.api_name} created")
+            else:
+                admin_messages().info(request, f"{gateway.api_name} already created")
 
 
 @admin.action(description=_("Create Custom Domain"), permissions=["change"])
 def create_custom_domain(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
-    def work(gateway: Any) -> str:
-        if not build_custom_domain(gateway):
-            return "custom domain already created"
-        return f"created {gateway.domain_name} -> {gateway.api_gateway_domain_name}"
+    for gateway in _rows(queryset):
+        _audit("Create Custom Domain", gateway, request)
+        try:
+            created = gateway.create_custom_domain()
+        except ValueError as exc:
+            admin_messages().error(request, f"{gateway.api_name}: {exc}")
+        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+            _failed(request, f"Failed to create custom domain for {gateway.api_name}", exc)
+        else:
+            if created is False:
+                admin_messages().info(
+                    request, f"{gateway.domain_name} custom domain already created"
+                )
+            else:
+                admin_messages().success(request, f"{gateway.domain_name} custom domain created")
 
-    _for_each(modeladmin, request, queryset, "Create Custom Domain", work)
+
+def _sync(request: HttpRequest, queryset: QuerySet[Any], method: str, verb: str) -> None:
+    for gateway in _rows(queryset):
+        _audit(f"Sync {verb} AWS", gateway, request)
+        try:
+            changes = getattr(gateway, method)()
+        except ValueError as exc:
+            admin_messages().error(request, f"{gateway.api_name}: {exc}")
+        except ApiGatewaySyncError as exc:
+            admin_messages().error(
+                request, f"{gateway.api_name}: could not sync {verb} AWS ({exc})"
+            )
+        else:
+            if changes:
+                admin_messages().success(
+                    request, f"{gateway.api_name}: synced {verb} AWS. " + "; ".join(changes)
+                )
+            else:
+                admin_messages().info(request, f"{gateway.api_name}: already in sync with AWS")
 
 
 @admin.action(description=_("Sync to AWS"), permissions=["change"])
 def sync_to_aws(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
-    _for_each(
-        modeladmin,
-        request,
-        queryset,
-        "Sync to AWS",
-        lambda gateway: "; ".join(push_gateway(gateway)) or "AWS already matches",
-    )
+    _sync(request, queryset, "sync_to_aws", "to")
 
 
 @admin.action(description=_("Sync from AWS"), permissions=["change"])
 def sync_from_aws(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
-    _for_each(
-        modeladmin,
-        request,
-        queryset,
-        "Sync from AWS",
-        lambda gateway: "; ".join(pull_gateway(gateway)) or "the records already match AWS",
-    )
+    _sync(request, queryset, "sync_from_aws", "from")
 
 
 GATEWAY_ACTIONS = [create_api_gateway, create_custom_domain, sync_to_aws, sync_from_aws]

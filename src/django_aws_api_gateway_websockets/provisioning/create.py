@@ -11,14 +11,15 @@ be taken over.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from ..aws import get_boto3_client
+from ..models import ApiGateway, ApiGatewayAdditionalRoute
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .routes import ensure_route
+from .seams import boto3_client
 from .spec import (
     OWNER_TAG,
     additional_route_spec,
@@ -30,9 +31,6 @@ from .spec import (
 )
 from .state import ApiState, find_owned_api, read_api_state
 
-if TYPE_CHECKING:
-    from ..models import ApiGateway
-
 #: A ``creating`` claim with no recorded progress for this long belongs to a dead run.
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 
@@ -42,30 +40,28 @@ class ClaimError(ValueError):
 
 
 def record(gateway: ApiGateway, **fields: Any) -> None:
-    """Save progress without ``save()``: no validation and no push back to AWS."""
-    fields["updated_on"] = timezone.now()
-    type(gateway).objects.filter(pk=gateway.pk).update(**fields)
+    """Save progress: only these fields (one ``UPDATE``), so no validation, and no push
+    back to AWS (none of them is pushed)."""
     for name, value in fields.items():
         setattr(gateway, name, value)
+    gateway.save(update_fields=[*fields, "updated_on"])
 
 
 def claim(gateway: ApiGateway, force: bool = False) -> None:
     """Mark the row ``creating`` unless a live run already has it."""
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     claimable = Q(
         provisioning_status__in=[status.PENDING, status.API_CREATED, status.ROUTES_CREATED]
     ) | Q(provisioning_status=status.CREATING, updated_on__lt=timezone.now() - STALE_CLAIM_AFTER)
     if force:
         claimable |= Q(provisioning_status=status.CREATING)
     now = timezone.now()
-    claimed = (
-        type(gateway)
-        .objects.filter(claimable, pk=gateway.pk)
-        .update(provisioning_status=status.CREATING, updated_on=now)
+    claimed = ApiGateway.objects.filter(claimable, pk=gateway.pk).update(
+        provisioning_status=status.CREATING, updated_on=now
     )
     if not claimed:
         raise ClaimError(
-            f"{gateway.api_name} is being created by another run. If that run died, run "
+            f"{gateway.api_name} is already being created by another run. If that run died, run "
             f"again after {int(STALE_CLAIM_AFTER.total_seconds() // 60)} minutes without "
             "progress, or use createApiGateway --force."
         )
@@ -80,14 +76,14 @@ def create_gateway(gateway: ApiGateway, force: bool = False, client: Any = None)
     base_endpoint(gateway)  # ValueError before anything else happens
     if gateway.pk is None:
         gateway.save(push_to_aws=False)
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     # Never record less than an earlier run reached: a "pending" row with
     # ``api_created`` reads as a deployed row of the original package.
     reached = status.API_CREATED if gateway.api_id else status.PENDING
     if gateway.provisioning_status == status.ROUTES_CREATED:
         reached = status.ROUTES_CREATED
     claim(gateway, force=force)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
     try:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         if state.api is None:
@@ -146,7 +142,7 @@ def create_routes(client: Any, gateway: ApiGateway, state: ApiState) -> list[str
     for route in gateway.additional_routes.order_by("pk"):
         ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route))
         changes += ids.changes
-        type(route).objects.filter(pk=route.pk).update(
+        ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
             route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
         )
     return changes

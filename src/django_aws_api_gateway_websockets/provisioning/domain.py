@@ -9,16 +9,14 @@ ever made.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..aws import get_boto3_client
+from ..models import ApiGateway
 from .create import record
 from .errors import AWS_ERRORS, describe_error, is_conflict
+from .seams import boto3_client
 from .spec import alias_change, domain_configuration, tags
 from .state import get_or_none, paged, regional_target
-
-if TYPE_CHECKING:
-    from ..models import ApiGateway
 
 
 def hosted_zone_id(gateway: ApiGateway) -> str:
@@ -32,20 +30,20 @@ def needs_dns_record(gateway: ApiGateway) -> bool:
 
 def create_custom_domain(gateway: ApiGateway, client: Any = None, route53: Any = None) -> bool:
     """Create or finish the domain, mapping and DNS record; ``False`` if nothing to do."""
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     if not gateway.is_deployed:
         raise ValueError(f"Create the API of {gateway.api_name} before its custom domain.")
     if not gateway.domain_name or not gateway.certificate_arn:
         raise ValueError(f"{gateway.api_name} needs a domain name and a certificate ARN.")
     if not gateway.needs_custom_domain:
         return False
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
     try:
         domain = _ensure_domain(client, gateway)
         if gateway.provisioning_status != status.MAPPED:
             _ensure_mapping(client, gateway)
         if needs_dns_record(gateway):
-            route53 = route53 or get_boto3_client("route53")
+            route53 = route53 or boto3_client("route53")
             target_name, target_zone = regional_target(domain)
             route53.change_resource_record_sets(
                 HostedZoneId=hosted_zone_id(gateway),
@@ -61,7 +59,7 @@ def create_custom_domain(gateway: ApiGateway, client: Any = None, route53: Any =
 
 def _ensure_domain(client: Any, gateway: ApiGateway) -> dict[str, Any]:
     """The domain as AWS has it, created if missing (or left by an earlier run)."""
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     domain = get_or_none(client.get_domain_name, DomainName=gateway.domain_name)
     if domain is None:
         try:
@@ -86,7 +84,7 @@ def _ensure_domain(client: Any, gateway: ApiGateway) -> dict[str, Any]:
 
 
 def _ensure_mapping(client: Any, gateway: ApiGateway) -> None:
-    status = type(gateway).ProvisioningStatus
+    status = ApiGateway.ProvisioningStatus
     mapping = next(
         (
             item

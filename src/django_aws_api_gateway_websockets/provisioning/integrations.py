@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .create import deploy, record
+from .create import record
 from .spec import CONNECTION_ID_PARAMETER, integration_request_parameters
 from .state import paged
 
@@ -32,6 +32,6 @@ def update_integrations(client: Any, gateway: ApiGateway, integration_ids: list[
         client.update_integration(
             ApiId=gateway.api_id, IntegrationId=integration_id, RequestParameters=wanted
         )
-    deployment_id = deploy(client, gateway)
+    deployment_id = gateway.deploy_api(client)
     record(gateway, deployment_id=deployment_id)
     return deployment_id

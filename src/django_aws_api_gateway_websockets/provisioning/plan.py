@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..aws import get_boto3_client
 from .domain import hosted_zone_id
+from .seams import boto3_client
 from .spec import (
     RouteSpec,
     additional_route_spec,
@@ -157,7 +157,7 @@ def plan_domain(gateway: ApiGateway, state: DomainState) -> Plan:
 
 def plan_gateway(gateway: ApiGateway, client: Any = None, route53: Any = None) -> Plan:
     """Read AWS (changing nothing) and compare it with the records."""
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
     routes = list(gateway.additional_routes.order_by("pk"))
     api_id, drift = gateway.api_id, []
     if not api_id:
@@ -174,7 +174,7 @@ def plan_gateway(gateway: ApiGateway, client: Any = None, route53: Any = None) -
     if gateway.domain_name and gateway.certificate_arn:
         zone = hosted_zone_id(gateway)
         if zone and route53 is None:
-            route53 = get_boto3_client("route53")
+            route53 = boto3_client("route53")
         domain_plan = plan_domain(
             gateway, read_domain_state(client, route53, gateway.domain_name, zone)
         )

@@ -12,8 +12,8 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from ..models import ApiGatewayAdditionalRoute
-from .deferred import run_aws_after_commit
 from .records import push_enabled
+from .seams import after_commit
 from .sync import remove_route
 
 
@@ -30,4 +30,4 @@ def delete_route_in_aws(
     if getattr(instance, "aws_delete_handled", False) or not _deleted_as_routes(origin):
         return
     if instance.route_id and instance.api_gateway.is_deployed and push_enabled(None):
-        run_aws_after_commit(partial(remove_route, instance))
+        after_commit(partial(remove_route, instance))

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, models
 
 from ..conf import get_boolean_setting
-from .deferred import run_aws_after_commit
 from .domain import hosted_zone_id
+from .seams import after_commit
 from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
 
 if TYPE_CHECKING:
@@ -42,10 +42,11 @@ def remember(instance: models.Model) -> None:
 
 
 def changed_fields(instance: models.Model) -> list[str]:
-    """Tracked fields changed since loading; all of them for a record never loaded."""
+    """Tracked fields changed since loading; none for a record never loaded (as in
+    4.1.0: registering an API that already exists in AWS must not change it)."""
     loaded = getattr(instance, "_loaded_values", None)
     if loaded is None:
-        return list(_tracked(instance))
+        return []
     values = instance.__dict__
     return [n for n in loaded if n in values and values[n] != loaded[n]]
 
@@ -62,7 +63,7 @@ def save_gateway(
     save()
     remember(gateway)
     if changed and gateway.is_deployed and push_enabled(push_to_aws):
-        run_aws_after_commit(partial(push_gateway, gateway, fields=changed))
+        after_commit(partial(push_gateway, gateway, fields=changed))
 
 
 def save_route(
@@ -79,7 +80,7 @@ def save_route(
     remember(route)
     wanted = changed or not route.deployed
     if wanted and route.api_gateway.is_deployed and push_enabled(push_to_aws):
-        run_aws_after_commit(
+        after_commit(
             partial(
                 push_route,
                 route,
@@ -100,5 +101,5 @@ def delete_route_record(
         return delete()
     result = delete()
     if push:
-        run_aws_after_commit(partial(remove_route, route))
+        after_commit(partial(remove_route, route))
     return result

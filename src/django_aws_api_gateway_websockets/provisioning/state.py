@@ -16,7 +16,7 @@ def paged(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[s
         page = call(MaxResults="100", **kwargs)
         yield from page.get("Items", [])
         token = page.get("NextToken")
-        if not token:
+        if not token or not isinstance(token, str):  # a malformed page ends the listing
             return
         kwargs["NextToken"] = token
 

@@ -7,12 +7,13 @@ integrations, additional routes, route responses) and redeploys if anything chan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..aws import get_boto3_client
+from ..models import ApiGateway, ApiGatewayAdditionalRoute
 from .create import deploy, ensure_stage, record
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
 from .routes import delete_route, ensure_route
+from .seams import boto3_client
 from .spec import (
     DEFAULT_ROUTE_KEYS,
     additional_route_spec,
@@ -20,9 +21,6 @@ from .spec import (
     default_route_specs,
 )
 from .state import ApiState, integration_id_of, read_api_state
-
-if TYPE_CHECKING:
-    from ..models import ApiGateway, ApiGatewayAdditionalRoute
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -73,7 +71,7 @@ def push_gateway(
 ) -> list[str]:
     """Make AWS match the records; ``fields`` limits the push to the gateway's own routes."""
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state, api = _read_existing_api(client, gateway)
@@ -108,7 +106,7 @@ def _push_route(
         existing = state.route_by_id(route.route_id)
         previous_key = existing["RouteKey"] if existing else ""
     ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route), previous_key)
-    type(route).objects.filter(pk=route.pk).update(
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
         route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
     )
     route.route_id, route.integration_id, route.deployed = ids.route_id, ids.integration_id, True
@@ -124,7 +122,7 @@ def push_route(
     """Create or update one additional route in AWS (a renamed key is renamed)."""
     gateway = route.api_gateway
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
@@ -144,7 +142,7 @@ def remove_route(
     gateway = route.api_gateway
     if not gateway.is_deployed or not route.route_id:
         return []
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         changes = delete_route(client, gateway.api_id, route.route_id, route.integration_id)
@@ -159,7 +157,7 @@ def remove_route(
 def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
     """Copy AWS's API attributes and routes into the records."""
     _require_deployed(gateway)
-    client = client or get_boto3_client("apigatewayv2")
+    client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state, _ = _read_existing_api(client, gateway)
@@ -192,8 +190,6 @@ def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
 
 
 def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
-    from ..models import ApiGatewayAdditionalRoute
-
     changes = []
     known: set[str] = set()
     for route in gateway.additional_routes.order_by("pk"):
@@ -242,6 +238,6 @@ def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
 
 
 def _update_route_record(route: ApiGatewayAdditionalRoute, **fields: Any) -> None:
-    type(route).objects.filter(pk=route.pk).update(**fields)
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(**fields)
     for name, value in fields.items():
         setattr(route, name, value)

@@ -17,6 +17,13 @@ from django_aws_api_gateway_websockets.provisioning.integrations import (
 from django_aws_api_gateway_websockets.provisioning.spec import integration_request_parameters
 
 
+def __getattr__(name: str) -> Any:
+    # 4.1.0's parameter-name constants.
+    from django_aws_api_gateway_websockets.compat import moved_name
+
+    return moved_name(__name__, name)
+
+
 class Command(BaseCommand):
     help = (
         "Set the connection id and gateway secret mappings on the integrations of every "
@@ -32,11 +39,11 @@ class Command(BaseCommand):
             integration_request_parameters()
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        gateways = ApiGateway.objects.filter(api_created=True).exclude(api_id="").order_by("pk")
-        if options["pk"] is not None:
-            gateways = gateways.filter(pk=options["pk"])
+        only = {} if options["pk"] is None else {"pk": options["pk"]}
         failures = []
-        for gateway in gateways:
+        for gateway in ApiGateway.objects.filter(api_created=True, **only).order_by("pk"):
+            if not gateway.api_id:
+                continue
             try:
                 self._update(gateway, options["dry_run"])
             except (*AWS_ERRORS, ValueError) as exc:

@@ -1,0 +1,127 @@
+"""Django's way to unit-test a class-based view: ``view.setup(request, ...)``, then call
+a handler or a hook directly. The view must hand them what dispatch would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from django_aws_api_gateway_websockets.models import WebSocketSession
+from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
+from tests.testapp.views import CALLS, ChatView, OpenView
+
+
+def _message_request(rf, ws: ApiGatewayRequests, body: dict, route: str = "default"):
+    raw = json.dumps(body).encode()
+    headers = {**ws.integration_headers(), "Content-Length": str(len(raw))}
+    return rf.generic("POST", f"/ws/{route}", raw, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def session(gateway, user, open_ws) -> WebSocketSession:
+    return WebSocketSession.objects.create(
+        connection_id=open_ws.connection_id, channel_name="lobby", api_gateway=gateway, user=user
+    )
+
+
+def test_a_handler_called_after_setup_sees_event_body_gateway_and_session(
+    rf, open_ws, session, gateway, django_assert_num_queries
+):
+    request = _message_request(rf, open_ws, {"handler": "chat", "text": "hi"})
+    request.user = session.user
+    view = ChatView()
+    view.setup(request, route="default")
+
+    assert view.body == {"handler": "chat", "text": "hi"}
+    assert view.event.connection_id == open_ws.connection_id
+    assert view.api_gateway == gateway
+    with django_assert_num_queries(1):  # loaded on first read, once
+        assert view.websocket_session.pk == session.pk
+        assert view.websocket_session.user == session.user
+    response = view.chat(request, route="default")
+    assert json.loads(response.content) == {"user": "alice", "channel": "lobby"}
+    assert CALLS == [("ChatView", "chat", {"handler": "chat", "text": "hi"})]
+
+
+def test_a_hook_called_after_setup_moves_the_session(rf, open_ws, session):
+    request = _message_request(rf, open_ws, {"handler": "change_channel", "channel": "news"})
+    request.user = AnonymousUser()
+    view = ChatView()
+    view.setup(request, route="default")
+
+    assert view.change_channel(request) is None
+    session.refresh_from_db()
+    assert session.channel_name == "news"
+
+
+def test_without_an_open_session_the_session_is_none(rf, open_ws, gateway):
+    view = OpenView()
+    view.setup(_message_request(rf, open_ws, {"handler": "default"}), route="default")
+    assert view.websocket_session is None
+    assert view.body == {"handler": "default"}
+
+
+def test_a_session_given_to_the_constructor_is_kept(rf, open_ws, session, gateway):
+    given = WebSocketSession(connection_id="given", api_gateway=gateway)
+    view = OpenView(websocket_session=given)
+    view.setup(_message_request(rf, open_ws, {"handler": "default"}), route="default")
+    assert view.websocket_session is given
+
+
+def test_connect_route_after_setup_has_the_event_and_no_session(rf, open_ws, gateway):
+    headers = {**open_ws.integration_headers(), **open_ws.handshake_headers()}
+    request = rf.post("/ws/connect?channel=news", headers=headers, content_type="")
+    request.META["CONTENT_LENGTH"] = "0"
+    view = OpenView()
+    view.setup(request, route="connect")
+    assert view.event.channel == "news"
+    assert view.api_gateway == gateway
+    assert view.websocket_session is False  # as 4.1.0: set once connect has run
+    assert view.can_join_channel(request, view.event.channel)
+
+
+def test_setup_then_dispatch_answers_like_the_client(rf, open_ws, session):
+    request = _message_request(rf, open_ws, {"handler": "chat"})
+    view = ChatView()
+    view.setup(request, route="default")
+    response = view.dispatch(request, route="default")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"user": "alice", "channel": "lobby"}
+
+
+def test_a_refused_request_is_refused_by_dispatch_after_setup(rf, open_ws, session):
+    request = _message_request(rf, open_ws, {"handler": "chat"})
+    del request.META["HTTP_X_AMZN_APIGATEWAY_API_ID"]
+    view = ChatView()
+    view.setup(request, route="default")
+    assert not hasattr(view, "event")
+    response = view.dispatch(request, route="default")
+    assert (response.status_code, response.content) == (400, b"Invalid request headers")
+    assert CALLS == []
+
+
+def test_dispatch_without_setup_reads_the_request_itself(rf, open_ws, session):
+    request = _message_request(rf, open_ws, {"handler": "chat"})
+    view = ChatView()
+    view.request, view.args, view.kwargs = request, (), {"route": "default"}
+    response = view.dispatch(request, route="default")
+    assert response.status_code == 200
+    assert view.websocket_session.pk == session.pk
+
+
+def test_the_client_path_reads_the_request_once(open_ws, session, django_assert_num_queries):
+    # The gateway row is cached; the one statement is the session's.
+    open_ws.message({"handler": "default"})
+    with django_assert_num_queries(1):
+        assert open_ws.message({"handler": "default"}).status_code == 200
+
+
+def test_setup_reads_only_posts(rf, open_ws, session, django_assert_num_queries):
+    """API Gateway only POSTs; dispatch answers other methods without setup's work."""
+    request = rf.get("/ws/default", headers=open_ws.integration_headers())
+    view = ChatView()
+    with django_assert_num_queries(0):
+        view.setup(request, route="default")
+    assert not hasattr(view, "event")
