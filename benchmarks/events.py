@@ -30,14 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from original import original_python
+
 HERE = Path(__file__).resolve().parent
-ORIGINAL_ENV = HERE / ".venv-original"
-ORIGINAL = "django-aws-api-gateway-websockets==4.1.0"
 API_ID = "benchapi01"
 #: What every message says; the handler does nothing, so the package's cost shows.
 MESSAGE = b'{"handler": "chat", "text": "hello"}'
@@ -251,33 +250,6 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # -- the driver: both packages, each database ---------------------------------------------
-
-
-def original_python() -> Path:
-    """4.1.0's environment, created on first use with this environment's Django."""
-    python = ORIGINAL_ENV / "bin" / "python"
-    marker = ORIGINAL_ENV / ".installed"
-    if not marker.exists():
-        import django
-
-        print(f"Installing {ORIGINAL} into {ORIGINAL_ENV} ...", file=sys.stderr)
-        venv.create(ORIGINAL_ENV, with_pip=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                ORIGINAL,
-                f"Django=={django.get_version()}",
-                "psycopg[binary]",
-                "dj-database-url",
-            ],
-            check=True,
-        )
-        marker.touch()
-    return python
 
 
 def run_worker(python: Path, database_url: str, db_name: str, args: argparse.Namespace) -> dict:

@@ -38,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_management_api import serve
+from original import ORIGINAL_VERSION, original_python
 
 MESSAGE = {
     "type": "chat.message",
@@ -49,8 +50,6 @@ MESSAGE = {
 }
 CHANNEL = "bench"
 REGION = "eu-west-1"
-ORIGINAL_VERSION = "4.1.0"
-ORIGINAL_VENV = Path(__file__).resolve().parent / ".venv-original"
 
 
 def database_settings(database: str, name: str) -> dict[str, Any]:
@@ -291,28 +290,6 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def original_python() -> str:
-    """The interpreter of a virtual environment with 4.1.0 from PyPI, made on first use."""
-    python = ORIGINAL_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"installing {ORIGINAL_VERSION} into {ORIGINAL_VENV} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(ORIGINAL_VENV)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                f"django-aws-api-gateway-websockets=={ORIGINAL_VERSION}",
-                "dj-database-url",
-                "psycopg[binary]",
-            ],
-            check=True,
-        )
-    return str(python)
-
-
 def run_child(
     kind: str, count: int, args: argparse.Namespace, *, lever: str = "", websockets: str = "{}"
 ) -> dict[str, Any]:
@@ -331,7 +308,7 @@ def run_once(
         recreate_postgres_database(name)
     else:
         name = os.path.join(args.tmp, name + ".sqlite3")
-    python = original_python() if kind == "original" else sys.executable
+    python = str(original_python()) if kind == "original" else sys.executable
     command = [
         python,
         __file__,
