@@ -1,16 +1,20 @@
 """What ``$connect`` decides: token, login still valid, limits, channel; then the session.
 
 :func:`admit` takes a validated :class:`~.events.Event` and returns the new
-``WebSocketSession`` or a :class:`Refusal`; the view only adapts HTTP. Each step is one
-statement, without a transaction (its BEGIN and COMMIT would cost two more round
-trips), so what a refusal must undo is undone here:
+``WebSocketSession`` or a :class:`Refusal`; the view only adapts HTTP. Its writes
+(spend the token, count the attempt, insert the session) run in one transaction: one
+commit instead of three, the latency of a connect on a database whose commits wait for
+the disk. What a refusal must undo is decided by how the transaction ends:
 
-* a refusal after the token was spent puts the token back;
+* a server failure (any exception, a duplicate connection id), a stale login or the
+  limit rolls back: the token and the count are given back;
 * an attempt that passed the connection limit and is then refused for another reason
   (a forbidden channel, a refusing hook) still counts, as in 4.1.0, so nobody can probe
-  protected channels without limit;
-* a failure of the server itself (any exception, a duplicate connection id) gives back
-  both the token and the count, then the exception goes on.
+  protected channels without limit: the token is put back and the count committed.
+
+Rows are locked in one order (the token, the limit's IP key, its user key, the
+session's connection id) and held until the commit, so concurrent connects wait for
+each other and never deadlock; the Django session is read before the transaction.
 """
 
 from __future__ import annotations
@@ -23,12 +27,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
 from .events import Event
 from .hashing import hash_session_key, hash_user_auth
 from .models import ApiGateway, WebSocketSession
-from .ratelimit import Hit, count_connection, release
+from .ratelimit import count_connection
 from .sessions import open_session
 from .tokens import consume_token, restore_token
 
@@ -122,27 +127,8 @@ def login_is_current(session: SessionBase | None, user: Any) -> bool:
     return any(constant_time_compare(stored_hash, candidate) for candidate in candidates)
 
 
-class _Undo:
-    """What a refusal or a failure takes back."""
-
-    def __init__(self, event: Event) -> None:
-        self.event = event
-        self.token_spent = False
-        self.counted: Hit | None = None
-
-    def refused(self) -> None:
-        if self.token_spent:
-            restore_token(self.event.ws_token)
-
-    def failed(self) -> None:
-        # Best effort: the database may be what failed (or a transaction of
-        # ATOMIC_REQUESTS is rolled back anyway).
-        try:
-            self.refused()
-            if self.counted is not None:
-                release(self.counted)
-        except Exception:
-            logger.warning("Could not undo a failed connect", exc_info=True)
+#: Refusals that keep the attempt's count (the token is given back by a statement).
+_COUNTED = frozenset({FORBIDDEN_CHANNEL, REFUSED})
 
 
 def admit(
@@ -154,58 +140,67 @@ def admit(
     checks: Checks,
 ) -> WebSocketSession | Refusal:
     """Admit the connection of ``event`` to ``channel``, or say why not."""
-    undo = _Undo(event)
-
-    def decide() -> WebSocketSession | Refusal:
-        if policy.use_token:
-            if not caller.session_key:
-                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
-            if consumed is None:
-                return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
-            undo.token_spent = True
-            user = consumed.user
-            if not login_is_current(caller.session, user):
-                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-        else:
-            known = caller.user
-            user = known if known is not None and known.is_authenticated else None
-        user_id = user.pk if user is not None else None
-        if policy.limit is not None:
-            undo.counted = count_connection(
-                event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
-            )
-            if not undo.counted.admitted:
-                return Refusal(
-                    400,
-                    "Too many connection attempts",
-                    RATE_LIMITED,
-                    retry_after=undo.counted.retry_after,
-                )
-        refusal = checks(user)
-        if refusal is not None:
-            return refusal
-        session = open_session(
-            event.connection_id,
-            channel,
-            user_id,
-            gateway,
-            hash_session_key(caller.session_key) if caller.session_key else "",
-            hash_user_auth(user) if user is not None else "",
-        )
-        if session is None:
-            logger.warning("Refused a duplicate connection id")
-            return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
-        return session
-
-    try:
-        decision = decide()
-    except BaseException:
-        undo.failed()
-        raise
-    if isinstance(decision, Refusal):
-        if decision.reason == DUPLICATE_CONNECTION:
-            undo.failed()
-        else:
-            undo.refused()
+    if policy.use_token:
+        if not caller.session_key:
+            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+        if caller.session is not None:
+            # Read before the transaction, so no lock waits on it (SQLite locks the
+            # whole database from the first write to the commit).
+            caller.session.get(SESSION_KEY)
+    elif policy.limit is None:
+        # The session's insert is the only write: nothing to undo, no transaction.
+        return _decide(event, channel, gateway, policy, caller, checks)
+    # An exception rolls back and goes on: the token and the count are given back.
+    with transaction.atomic():
+        decision = _decide(event, channel, gateway, policy, caller, checks)
+        if isinstance(decision, Refusal):
+            if decision.reason in _COUNTED and policy.use_token:
+                restore_token(event.ws_token)
+            elif decision.reason not in _COUNTED:
+                transaction.set_rollback(True)
     return decision
+
+
+def _decide(
+    event: Event,
+    channel: str,
+    gateway: ApiGateway | None,
+    policy: Policy,
+    caller: Caller,
+    checks: Checks,
+) -> WebSocketSession | Refusal:
+    """The steps of :func:`admit`; it decides how their transaction ends."""
+    if policy.use_token:
+        consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
+        if consumed is None:
+            return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
+        user = consumed.user
+        if not login_is_current(caller.session, user):
+            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+    else:
+        known = caller.user
+        user = known if known is not None and known.is_authenticated else None
+    user_id = user.pk if user is not None else None
+    if policy.limit is not None:
+        counted = count_connection(
+            event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
+        )
+        if not counted.admitted:
+            return Refusal(
+                400, "Too many connection attempts", RATE_LIMITED, retry_after=counted.retry_after
+            )
+    refusal = checks(user)
+    if refusal is not None:
+        return refusal
+    session = open_session(
+        event.connection_id,
+        channel,
+        user_id,
+        gateway,
+        hash_session_key(caller.session_key) if caller.session_key else "",
+        hash_user_auth(user) if user is not None else "",
+    )
+    if session is None:
+        logger.warning("Refused a duplicate connection id")
+        return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
+    return session

@@ -6,11 +6,14 @@ from __future__ import annotations
 import django
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
 from django_aws_api_gateway_websockets import admission
 from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    ChannelPermission,
     RateLimitCounter,
     WebSocketSession,
     WebSocketToken,
@@ -208,3 +211,49 @@ def test_handlers_see_no_token_in_the_request(client, gateway, monkeypatch):
     ws = ApiGatewayRequests(client, path="/ws-hooked/", api_id=gateway.api_id)
     assert ws.connect(query={"ws_token": "a" * 64, "keep": "1"}).status_code == 200
     assert seen == [("[redacted]", "ws_token=[redacted]&keep=1")]
+
+
+# -- how the connect's transaction ends, with real commits and rollbacks ----------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch):
+    """Outside a test transaction, as in production: a refused channel or hook keeps the
+    count and gives the token back; a duplicate id and an exception give both back."""
+    gateway = ApiGateway.objects.create(api_name="tx", api_id="txapi00001")
+    user = get_user_model().objects.create_user("tx", password="pw")
+    ChannelPermission.objects.create(
+        channel_name="staff", access=ChannelPermission.Access.STAFF_ONLY
+    )
+    ws = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+
+    def admitted() -> list[int]:
+        return sorted(row.admitted for row in RateLimitCounter.objects.all())
+
+    token = ws.issue_token(user)
+    assert ws.connect(token=token, channel="staff").status_code == 403
+    assert not WebSocketToken.objects.get().used
+    assert admitted() == [1, 1]
+    assert ws.connect(token=token, channel="general").status_code == 200
+    assert admitted() == [2, 2]
+
+    duplicate = ws.issue_token(user)
+    assert ws.connect(token=duplicate).status_code == 409
+    assert WebSocketToken.objects.filter(used=False).count() == 1
+    assert admitted() == [2, 2]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(admission, "open_session", broken)
+    ws.client.raise_request_exception = False
+    fresh = ApiGatewayRequests(ws.client, path="/ws/", api_id=gateway.api_id)
+    assert fresh.connect(token=duplicate).status_code == 500
+    assert WebSocketToken.objects.filter(used=False).count() == 1
+    assert admitted() == [2, 2]
+    monkeypatch.undo()
+
+    hooked = ApiGatewayRequests(client, path="/ws-hooked/", api_id=gateway.api_id)
+    assert hooked.connect(query={"refuse": "1"}).status_code == 400
+    assert admitted() == [3, 3]  # the same IP and logged-in user, so the same keys
+    assert WebSocketSession.objects.count() == 1
