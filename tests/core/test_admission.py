@@ -3,12 +3,16 @@ server undoes what the connect did (and never mails the token)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from django_aws_api_gateway_websockets import admission
 from django_aws_api_gateway_websockets.models import (
@@ -63,6 +67,36 @@ def test_a_token_bound_to_another_users_session_does_not_connect(ws, user, djang
     ws.login(bob)
     token = issue_token(user, session_key(ws)).token
     assert_refused_login(ws.connect(token=token))
+
+
+def test_an_expired_django_session_does_not_connect(ws, user):
+    """The statement that spends the token reads the session as Django's store would:
+    only while it has not expired."""
+    token = ws.issue_token(user)
+    Session.objects.filter(session_key=session_key(ws)).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert_refused_login(ws.connect(token=token))
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.cache",
+        "django.contrib.sessions.backends.signed_cookies",
+    ],
+)
+def test_other_session_stores_load_their_own_session(
+    client, gateway, user, settings, django_user_model, engine
+):
+    settings.SESSION_ENGINE = engine
+    ws = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+    assert ws.connect(token=ws.issue_token(user)).status_code == 200
+    bob = django_user_model.objects.create_user("bob", password="pw-bob")
+    other = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+    other.login(bob)
+    assert other.connect(token=issue_token(user, session_key(other)).token).status_code == 400
 
 
 def test_a_session_from_another_backend_is_refused(ws, user, settings):
