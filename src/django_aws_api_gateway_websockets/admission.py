@@ -143,17 +143,19 @@ def _session_read(session: SessionBase | None) -> tuple[str, list[Any]] | None:
         or not session.session_key
     ):
         return None
-    table, column = table_and_columns(session.model)
-    sql = statement(
-        ("session_read", session.model._meta.label),
-        lambda: (
-            # Identifiers come from the model's metadata; values are parameters.
-            f"(SELECT {column['session_data']} FROM {table} "  # noqa: S608
-            f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s)"
-        ),
-    )
+    model = session.model
+    sql = statement(("session_read", model._meta.label), lambda: _session_read_sql(model))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     return sql, [session.session_key, now]
+
+
+def _session_read_sql(model: Any) -> str:
+    table, column = table_and_columns(model)
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"(SELECT {column['session_data']} FROM {table} "  # noqa: S608
+        f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s)"
+    )
 
 
 def _session_loaded(session: SessionBase, data: str | None) -> None:
@@ -178,19 +180,21 @@ def admit(
     checks: Checks,
 ) -> WebSocketSession | Refusal:
     """Admit the connection of ``event`` to ``channel``, or say why not."""
+    read = None
     if policy.use_token:
         if not caller.session_key:
             return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-        if caller.session is not None and _session_read(caller.session) is None:
+        read = _session_read(caller.session)
+        if read is None and caller.session is not None:
             # Read before the transaction, so no lock waits on it (SQLite locks the
             # whole database from the first write to the commit).
             caller.session.get(SESSION_KEY)
     elif policy.limit is None:
         # The session's insert is the only write: nothing to undo, no transaction.
-        return _decide(event, channel, gateway, policy, caller, checks)
+        return _decide(event, channel, gateway, policy, caller, checks, read)
     # An exception rolls back and goes on: the token and the count are given back.
     with transaction.atomic():
-        decision = _decide(event, channel, gateway, policy, caller, checks)
+        decision = _decide(event, channel, gateway, policy, caller, checks, read)
         if isinstance(decision, Refusal):
             if decision.reason in _COUNTED and policy.use_token:
                 restore_token(event.ws_token)
@@ -206,10 +210,11 @@ def _decide(
     policy: Policy,
     caller: Caller,
     checks: Checks,
+    read: tuple[str, list[Any]] | None,
 ) -> WebSocketSession | Refusal:
-    """The steps of :func:`admit`; it decides how their transaction ends."""
+    """The steps of :func:`admit`; it decides how their transaction ends. ``read``
+    loads the Django session along with the token (see :func:`_session_read`)."""
     if policy.use_token:
-        read = _session_read(caller.session)
         consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age, read)
         if consumed is None:
             return Refusal(400, "Invalid or expired token", INVALID_TOKEN)

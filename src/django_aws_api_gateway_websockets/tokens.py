@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ._sql import instance_from_row, related_columns, table_and_columns
+from ._sql import instance_from_row, related_columns, statement, table_and_columns
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes
 from .models import WebSocketToken
 
@@ -82,19 +82,11 @@ def consume_token(
         return None
     hashes = session_key_hashes(session_key)
     cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
-    table, column = table_and_columns(WebSocketToken)
     user_model = get_user_model()
-    returned = [column["user"], column["auth_hash"]]
-    returned += related_columns(user_model, f"{table}.{column['user']}")
-    if extra is not None:
-        returned.append(extra[0])
-    sql = (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
-        f"WHERE {column['token']} = %s AND {column['used']} = %s "
-        f"AND {column['created_at']} >= %s "
-        f"AND {column['session_key']} IN ({', '.join(['%s'] * len(hashes))}) "
-        f"RETURNING {', '.join(returned)}"
+    extra_sql = extra[0] if extra is not None else None
+    sql = statement(
+        ("consume_token", user_model._meta.label, len(hashes), extra_sql),
+        lambda: _consume_sql(user_model, len(hashes), extra_sql),
     )
     params = [
         True,
@@ -115,6 +107,22 @@ def consume_token(
         auth_hash=row[1],
         user=instance_from_row(user_model, row[2:user_end]),
         extra=row[user_end] if extra is not None else None,
+    )
+
+
+def _consume_sql(user_model: Any, hash_count: int, extra_sql: str | None) -> str:
+    table, column = table_and_columns(WebSocketToken)
+    returned = [column["user"], column["auth_hash"]]
+    returned += related_columns(user_model, f"{table}.{column['user']}")
+    if extra_sql is not None:
+        returned.append(extra_sql)
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
+        f"WHERE {column['token']} = %s AND {column['used']} = %s "
+        f"AND {column['created_at']} >= %s "
+        f"AND {column['session_key']} IN ({', '.join(['%s'] * hash_count)}) "
+        f"RETURNING {', '.join(returned)}"
     )
 
 
