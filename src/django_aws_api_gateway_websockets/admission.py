@@ -189,64 +189,57 @@ def admit(
             # Read before the transaction, so no lock waits on it (SQLite locks the
             # whole database from the first write to the commit).
             caller.session.get(SESSION_KEY)
-    elif policy.limit is None:
+
+    def decide() -> WebSocketSession | Refusal:
+        if policy.use_token:
+            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age, read)
+            if consumed is None:
+                return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
+            if read is not None and caller.session is not None:
+                _session_loaded(caller.session, consumed.extra)
+            user = consumed.user
+            if not login_is_current(caller.session, user):
+                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+        else:
+            known = caller.user
+            user = known if known is not None and known.is_authenticated else None
+        user_id = user.pk if user is not None else None
+        if policy.limit is not None:
+            counted = count_connection(
+                event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
+            )
+            if not counted.admitted:
+                return Refusal(
+                    400,
+                    "Too many connection attempts",
+                    RATE_LIMITED,
+                    retry_after=counted.retry_after,
+                )
+        refusal = checks(user)
+        if refusal is not None:
+            return refusal
+        session = open_session(
+            event.connection_id,
+            channel,
+            user_id,
+            gateway,
+            hash_session_key(caller.session_key) if caller.session_key else "",
+            hash_user_auth(user) if user is not None else "",
+        )
+        if session is None:
+            logger.warning("Refused a duplicate connection id")
+            return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
+        return session
+
+    if not policy.use_token and policy.limit is None:
         # The session's insert is the only write: nothing to undo, no transaction.
-        return _decide(event, channel, gateway, policy, caller, checks, read)
+        return decide()
     # An exception rolls back and goes on: the token and the count are given back.
     with transaction.atomic():
-        decision = _decide(event, channel, gateway, policy, caller, checks, read)
+        decision = decide()
         if isinstance(decision, Refusal):
             if decision.reason in _COUNTED and policy.use_token:
                 restore_token(event.ws_token)
             elif decision.reason not in _COUNTED:
                 transaction.set_rollback(True)
     return decision
-
-
-def _decide(
-    event: Event,
-    channel: str,
-    gateway: ApiGateway | None,
-    policy: Policy,
-    caller: Caller,
-    checks: Checks,
-    read: tuple[str, list[Any]] | None,
-) -> WebSocketSession | Refusal:
-    """The steps of :func:`admit`; it decides how their transaction ends. ``read``
-    loads the Django session along with the token (see :func:`_session_read`)."""
-    if policy.use_token:
-        consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age, read)
-        if consumed is None:
-            return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
-        if read is not None and caller.session is not None:
-            _session_loaded(caller.session, consumed.extra)
-        user = consumed.user
-        if not login_is_current(caller.session, user):
-            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-    else:
-        known = caller.user
-        user = known if known is not None and known.is_authenticated else None
-    user_id = user.pk if user is not None else None
-    if policy.limit is not None:
-        counted = count_connection(
-            event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
-        )
-        if not counted.admitted:
-            return Refusal(
-                400, "Too many connection attempts", RATE_LIMITED, retry_after=counted.retry_after
-            )
-    refusal = checks(user)
-    if refusal is not None:
-        return refusal
-    session = open_session(
-        event.connection_id,
-        channel,
-        user_id,
-        gateway,
-        hash_session_key(caller.session_key) if caller.session_key else "",
-        hash_user_auth(user) if user is not None else "",
-    )
-    if session is None:
-        logger.warning("Refused a duplicate connection id")
-        return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
-    return session
