@@ -11,7 +11,9 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_aws_api_gateway_websockets import admission
@@ -251,9 +253,12 @@ def test_handlers_see_no_token_in_the_request(client, gateway, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch):
+@pytest.mark.parametrize("atomic_requests", [False, True])
+def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch, atomic_requests):
     """Outside a test transaction, as in production: a refused channel or hook keeps the
-    count and gives the token back; a duplicate id and an exception give both back."""
+    count and gives the token back; a duplicate id and an exception give both back. With
+    ``ATOMIC_REQUESTS`` the connect's transaction is a savepoint of the request's."""
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", atomic_requests)
     gateway = ApiGateway.objects.create(api_name="tx", api_id="txapi00001")
     user = get_user_model().objects.create_user("tx", password="pw")
     ChannelPermission.objects.create(
@@ -265,7 +270,10 @@ def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch):
         return sorted(row.admitted for row in RateLimitCounter.objects.all())
 
     token = ws.issue_token(user)
-    assert ws.connect(token=token, channel="staff").status_code == 403
+    with CaptureQueriesContext(connection) as sent:
+        assert ws.connect(token=token, channel="staff").status_code == 403
+    savepoints = [query for query in sent.captured_queries if "SAVEPOINT" in query["sql"]]
+    assert bool(savepoints) == atomic_requests
     assert not WebSocketToken.objects.get().used
     assert admitted() == [1, 1]
     assert ws.connect(token=token, channel="general").status_code == 200
@@ -279,13 +287,14 @@ def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
+    working = admission.open_session
     monkeypatch.setattr(admission, "open_session", broken)
     ws.client.raise_request_exception = False
     fresh = ApiGatewayRequests(ws.client, path="/ws/", api_id=gateway.api_id)
     assert fresh.connect(token=duplicate).status_code == 500
     assert WebSocketToken.objects.filter(used=False).count() == 1
     assert admitted() == [2, 2]
-    monkeypatch.undo()
+    monkeypatch.setattr(admission, "open_session", working)
 
     hooked = ApiGatewayRequests(client, path="/ws-hooked/", api_id=gateway.api_id)
     assert hooked.connect(query={"refuse": "1"}).status_code == 400
