@@ -13,6 +13,11 @@ the median CPU (process time) per event; then it prints the ratios this/4.1.0.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python benchmarks/events.py
     python benchmarks/events.py --messages 3000      # more samples
     ... --synchronous-commit off                     # commits that do not wait for fsync
+    ... --rounds 3                                   # alternate the packages, medians
+
+With ``--rounds N`` the two packages run N times each, alternately (4.1.0, this, 4.1.0,
+...), and each figure is the median over the rounds: on a shared machine the load
+changes within minutes, and one round compares the packages at different moments.
 
 Targets (DESIGN.md section 6): CPU per message at most 0.3x 4.1.0's on both databases;
 on PostgreSQL a token ``$connect`` at most 0.35x and a ``$disconnect`` at most 0.25x of
@@ -276,6 +281,17 @@ def run_worker(python: Path, database_url: str, db_name: str, args: argparse.Nam
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def median_of_rounds(rounds: list[dict]) -> dict:
+    """Each figure of each event: its median over the rounds."""
+    return {
+        event: {
+            figure: statistics.median_low(result[event][figure] for result in rounds)
+            for figure in rounds[0][event]
+        }
+        for event in rounds[0]
+    }
+
+
 def print_table(database: str, results: dict[str, dict]) -> None:
     original, this = results["4.1.0"], results["this"]
     print(f"\n{database}")
@@ -300,6 +316,12 @@ def main() -> None:
     parser.add_argument("--connects", type=int, default=300)
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--disconnects", type=int, default=300)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the packages this many times each, alternately, and print medians",
+    )
     parser.add_argument(
         "--synchronous-commit",
         default="on",
@@ -326,18 +348,21 @@ def main() -> None:
         prefix = os.environ.get("TEST_DB_NAME", "bench_events")
         summary = []
         for database, url in databases.items():
-            results = {}
-            for name, python in pythons.items():
-                db_name = f"{prefix}_{'original' if name == '4.1.0' else 'this'}"
-                if database == "SQLite":
-                    db_name = f"{scratch}/{db_name}.sqlite3"
-                results[name] = run_worker(python, url, db_name, args)
+            rounds: dict[str, list[dict]] = {name: [] for name in pythons}
+            for _ in range(args.rounds):
+                for name, python in pythons.items():
+                    db_name = f"{prefix}_{'original' if name == '4.1.0' else 'this'}"
+                    if database == "SQLite":
+                        db_name = f"{scratch}/{db_name}.sqlite3"
+                    rounds[name].append(run_worker(python, url, db_name, args))
+            results = {name: median_of_rounds(runs) for name, runs in rounds.items()}
             print_table(database, results)
             summary.append((database, results))
 
     print(
         f"\nper package: {args.connects} connects, {args.messages} messages, "
         f"{args.disconnects} disconnects, {args.connects} token issues"
+        + (f"; medians of {args.rounds} alternating rounds" if args.rounds > 1 else "")
     )
     print("targets (this / 4.1.0):")
     for database, results in summary:

@@ -1,16 +1,22 @@
 """What ``$connect`` decides: token, login still valid, limits, channel; then the session.
 
 :func:`admit` takes a validated :class:`~.events.Event` and returns the new
-``WebSocketSession`` or a :class:`Refusal`; the view only adapts HTTP. Each step is one
-statement, without a transaction (its BEGIN and COMMIT would cost two more round
-trips), so what a refusal must undo is undone here:
+``WebSocketSession`` or a :class:`Refusal`; the view only adapts HTTP. Its writes
+(spend the token, count the attempt, insert the session) run in one transaction: one
+commit instead of three, the latency of a connect on a database whose commits wait for
+the disk. What a refusal must undo is decided by how the transaction ends:
 
-* a refusal after the token was spent puts the token back;
+* a server failure (any exception, a duplicate connection id), a stale login or the
+  limit rolls back: the token and the count are given back;
 * an attempt that passed the connection limit and is then refused for another reason
   (a forbidden channel, a refusing hook) still counts, as in 4.1.0, so nobody can probe
-  protected channels without limit;
-* a failure of the server itself (any exception, a duplicate connection id) gives back
-  both the token and the count, then the exception goes on.
+  protected channels without limit: the token is put back and the count committed.
+
+Rows are locked in one order (the token, the limit's IP key, its user key, the
+session's connection id) and held until the commit, so concurrent connects wait for
+each other and never deadlock. The Django session (is the login still valid?) is read
+by the statement that spends the token when Django's database store keeps it, saving a
+round trip and the ORM's query; other stores load it before the transaction.
 """
 
 from __future__ import annotations
@@ -23,12 +29,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from ._sql import statement, table_and_columns
 from .events import Event
 from .hashing import hash_session_key, hash_user_auth
 from .models import ApiGateway, WebSocketSession
-from .ratelimit import Hit, count_connection, release
+from .ratelimit import count_connection
 from .sessions import open_session
 from .tokens import consume_token, restore_token
 
@@ -122,27 +132,43 @@ def login_is_current(session: SessionBase | None, user: Any) -> bool:
     return any(constant_time_compare(stored_hash, candidate) for candidate in candidates)
 
 
-class _Undo:
-    """What a refusal or a failure takes back."""
+def _session_read(session: SessionBase | None) -> tuple[str, list[Any]] | None:
+    """The data of a Django session kept by Django's database store and not loaded yet,
+    as a scalar subquery (with its parameters) for the statement that spends the token;
+    ``None`` for other stores, which load it themselves."""
+    if (
+        not isinstance(session, DatabaseSessionStore)
+        or type(session).load is not DatabaseSessionStore.load
+        or hasattr(session, "_session_cache")
+        or not session.session_key
+    ):
+        return None
+    model = session.model
+    sql = statement(("session_read", model._meta.label), lambda: _session_read_sql(model))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return sql, [session.session_key, now]
 
-    def __init__(self, event: Event) -> None:
-        self.event = event
-        self.token_spent = False
-        self.counted: Hit | None = None
 
-    def refused(self) -> None:
-        if self.token_spent:
-            restore_token(self.event.ws_token)
+def _session_read_sql(model: Any) -> str:
+    table, column = table_and_columns(model)
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"(SELECT {column['session_data']} FROM {table} "  # noqa: S608
+        f"WHERE {column['session_key']} = %s AND {column['expire_date']} > %s)"
+    )
 
-    def failed(self) -> None:
-        # Best effort: the database may be what failed (or a transaction of
-        # ATOMIC_REQUESTS is rolled back anyway).
-        try:
-            self.refused()
-            if self.counted is not None:
-                release(self.counted)
-        except Exception:
-            logger.warning("Could not undo a failed connect", exc_info=True)
+
+def _session_loaded(session: SessionBase, data: str | None) -> None:
+    """Give ``session`` the data read for it, as its store's ``load()`` would have: an
+    unknown or expired session is empty and loses its key."""
+    if data is None:
+        session._session_key = None  # type: ignore[attr-defined]
+    session._session_cache = session.decode(data) if data is not None else {}  # type: ignore[attr-defined]
+    session.accessed = True
+
+
+#: Refusals that keep the attempt's count (the token is given back by a statement).
+_COUNTED = frozenset({FORBIDDEN_CHANNEL, REFUSED})
 
 
 def admit(
@@ -154,16 +180,23 @@ def admit(
     checks: Checks,
 ) -> WebSocketSession | Refusal:
     """Admit the connection of ``event`` to ``channel``, or say why not."""
-    undo = _Undo(event)
+    read = None
+    if policy.use_token:
+        if not caller.session_key:
+            return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
+        read = _session_read(caller.session)
+        if read is None and caller.session is not None:
+            # Read before the transaction, so no lock waits on it (SQLite locks the
+            # whole database from the first write to the commit).
+            caller.session.get(SESSION_KEY)
 
     def decide() -> WebSocketSession | Refusal:
         if policy.use_token:
-            if not caller.session_key:
-                return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
-            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age)
+            consumed = consume_token(event.ws_token, caller.session_key, policy.token_max_age, read)
             if consumed is None:
                 return Refusal(400, "Invalid or expired token", INVALID_TOKEN)
-            undo.token_spent = True
+            if read is not None and caller.session is not None:
+                _session_loaded(caller.session, consumed.extra)
             user = consumed.user
             if not login_is_current(caller.session, user):
                 return Refusal(400, "Invalid session", NOT_AUTHENTICATED)
@@ -172,15 +205,15 @@ def admit(
             user = known if known is not None and known.is_authenticated else None
         user_id = user.pk if user is not None else None
         if policy.limit is not None:
-            undo.counted = count_connection(
+            counted = count_connection(
                 event.client_ip, user_id, policy.limit, policy.window_minutes, policy.ipv6_prefix
             )
-            if not undo.counted.admitted:
+            if not counted.admitted:
                 return Refusal(
                     400,
                     "Too many connection attempts",
                     RATE_LIMITED,
-                    retry_after=undo.counted.retry_after,
+                    retry_after=counted.retry_after,
                 )
         refusal = checks(user)
         if refusal is not None:
@@ -198,14 +231,15 @@ def admit(
             return Refusal(409, "Duplicate connection ID", DUPLICATE_CONNECTION)
         return session
 
-    try:
+    if not policy.use_token and policy.limit is None:
+        # The session's insert is the only write: nothing to undo, no transaction.
+        return decide()
+    # An exception rolls back and goes on: the token and the count are given back.
+    with transaction.atomic():
         decision = decide()
-    except BaseException:
-        undo.failed()
-        raise
-    if isinstance(decision, Refusal):
-        if decision.reason == DUPLICATE_CONNECTION:
-            undo.failed()
-        else:
-            undo.refused()
+        if isinstance(decision, Refusal):
+            if decision.reason in _COUNTED and policy.use_token:
+                restore_token(event.ws_token)
+            elif decision.reason not in _COUNTED:
+                transaction.set_rollback(True)
     return decision

@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from ._sql import table_and_columns
+from ._sql import statement, table_and_columns
 from .models import RATE_LIMIT_ENTRY_WIDTH, ConnectionRateLimit, RateLimitCounter
 
 #: Rows untouched for this long are deleted by the cleanup command whatever its age
@@ -93,23 +93,8 @@ def hit(keys: list[str], limit: int, window_seconds: int, watch: Watch | None = 
     full = limit * RATE_LIMIT_ENTRY_WIDTH
     keep = (limit - 1) * RATE_LIMIT_ENTRY_WIDTH
     cutoff = f"{now_us - window_us:0{_TIMESTAMP_WIDTH}d}"
-    table, column = table_and_columns(RateLimitCounter)
-    key, hits, updated = column["key"], column["hits"], column["updated_at"]
-    current = f"{table}.{hits}"
-    counted = f"excluded.{hits} <> ''"  # a watched row inserts no entry
-    rows = ", ".join(["(%s, %s, %s)"] * (len(keys) + (watch is not None)))
-    sql = (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {table} ({key}, {hits}, {updated}) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT ({key}) DO UPDATE SET "
-        f"{hits} = CASE WHEN {counted} AND (length({current}) < %s "
-        f"OR substr({current}, length({current}) - %s + 1, {_TIMESTAMP_WIDTH}) <= %s) "
-        f"THEN (CASE WHEN length({current}) > %s "
-        f"THEN substr({current}, length({current}) - %s + 1) ELSE {current} END) "
-        f"|| excluded.{hits} ELSE {current} END, "
-        f"{updated} = CASE WHEN {counted} THEN excluded.{updated} ELSE {table}.{updated} END "
-        f"RETURNING {key}, {hits}"
-    )
+    row_count = len(keys) + (watch is not None)
+    sql = statement(("hit", row_count), lambda: _hit_sql(row_count))
     adapted = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = []
     for name in keys:
@@ -135,6 +120,26 @@ def hit(keys: list[str], limit: int, window_seconds: int, watch: Watch | None = 
     )
     release(Hit(tuple(keys), entry, admitted))
     return Hit(tuple(keys), entry, (), retry_after=max(retry, 1), watched_retry_after=watched)
+
+
+def _hit_sql(row_count: int) -> str:
+    table, column = table_and_columns(RateLimitCounter)
+    key, hits, updated = column["key"], column["hits"], column["updated_at"]
+    current = f"{table}.{hits}"
+    counted = f"excluded.{hits} <> ''"  # a watched row inserts no entry
+    rows = ", ".join(["(%s, %s, %s)"] * row_count)
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"INSERT INTO {table} ({key}, {hits}, {updated}) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET "
+        f"{hits} = CASE WHEN {counted} AND (length({current}) < %s "
+        f"OR substr({current}, length({current}) - %s + 1, {_TIMESTAMP_WIDTH}) <= %s) "
+        f"THEN (CASE WHEN length({current}) > %s "
+        f"THEN substr({current}, length({current}) - %s + 1) ELSE {current} END) "
+        f"|| excluded.{hits} ELSE {current} END, "
+        f"{updated} = CASE WHEN {counted} THEN excluded.{updated} ELSE {table}.{updated} END "
+        f"RETURNING {key}, {hits}"
+    )
 
 
 def release(counted: Hit) -> None:

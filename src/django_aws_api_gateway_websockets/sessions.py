@@ -42,19 +42,11 @@ def open_session(
         created_on=now,
         updated_on=now,
     )
-    table, column = table_and_columns(WebSocketSession)
-    fields = [field for field in WebSocketSession._meta.concrete_fields if not field.primary_key]
     values = [
-        field.get_db_prep_save(getattr(session, field.attname), connection) for field in fields
+        field.get_db_prep_save(getattr(session, field.attname), connection)
+        for field in _inserted_fields()
     ]
-    sql = (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {table} "  # noqa: S608
-        f"({', '.join(column[field.name] for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({column['connection_id']}) DO NOTHING "
-        f"RETURNING {column['id']}"
-    )
+    sql = statement(("open_session",), _open_sql)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
@@ -64,6 +56,23 @@ def open_session(
     session._state.adding = False
     session._state.db = connection.alias
     return session
+
+
+def _inserted_fields() -> list[Any]:
+    return [field for field in WebSocketSession._meta.concrete_fields if not field.primary_key]
+
+
+def _open_sql() -> str:
+    table, column = table_and_columns(WebSocketSession)
+    fields = _inserted_fields()
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"INSERT INTO {table} "  # noqa: S608
+        f"({', '.join(column[field.name] for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({column['connection_id']}) DO NOTHING "
+        f"RETURNING {column['id']}"
+    )
 
 
 def load_session(

@@ -20,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ._sql import instance_from_row, related_columns, table_and_columns
+from ._sql import instance_from_row, related_columns, statement, table_and_columns
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes
 from .models import WebSocketToken
 
@@ -36,6 +36,8 @@ class ConsumedToken:
     auth_hash: str
     #: The token's user as the database holds it now (``None`` if deleted).
     user: Any = None
+    #: The value of the caller's extra expression (see :func:`consume_token`).
+    extra: Any = None
 
 
 def hash_token(raw_token: str) -> str:
@@ -60,13 +62,19 @@ def issue_token(user: Any, session_key: str) -> WebSocketToken:
 
 
 @sensitive_variables("token_value")
-def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> ConsumedToken | None:
+def consume_token(
+    token_value: Any,
+    session_key: str,
+    max_age_seconds: int,
+    extra: tuple[str, list[Any]] | None = None,
+) -> ConsumedToken | None:
     """Spend the token if it is unused, fresh and bound to this session.
 
     One ``UPDATE ... RETURNING`` statement, which also reads the token's user: of any
     number of concurrent consumers exactly one gets the row. Session-key hashes made
     with ``SECRET_KEY_FALLBACKS`` are accepted, so rotating the key does not void
-    tokens in flight.
+    tokens in flight. ``extra`` (a scalar SQL expression and its parameters) is read by
+    the same statement, saving the caller a round trip.
     """
     if not isinstance(token_value, str) or not TOKEN_PATTERN.fullmatch(token_value):
         return None
@@ -74,17 +82,11 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
         return None
     hashes = session_key_hashes(session_key)
     cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
-    table, column = table_and_columns(WebSocketToken)
     user_model = get_user_model()
-    returned = [column["user"], column["auth_hash"]]
-    returned += related_columns(user_model, f"{table}.{column['user']}")
-    sql = (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
-        f"WHERE {column['token']} = %s AND {column['used']} = %s "
-        f"AND {column['created_at']} >= %s "
-        f"AND {column['session_key']} IN ({', '.join(['%s'] * len(hashes))}) "
-        f"RETURNING {', '.join(returned)}"
+    extra_sql = extra[0] if extra is not None else None
+    sql = statement(
+        ("consume_token", user_model._meta.label, len(hashes), extra_sql),
+        lambda: _consume_sql(user_model, len(hashes), extra_sql),
     )
     params = [
         True,
@@ -92,14 +94,35 @@ def consume_token(token_value: Any, session_key: str, max_age_seconds: int) -> C
         False,
         connection.ops.adapt_datetimefield_value(cutoff),
         *hashes,
+        *(extra[1] if extra is not None else ()),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
+    user_end = len(row) - (extra is not None)
     return ConsumedToken(
-        user_id=row[0], auth_hash=row[1], user=instance_from_row(user_model, row[2:])
+        user_id=row[0],
+        auth_hash=row[1],
+        user=instance_from_row(user_model, row[2:user_end]),
+        extra=row[user_end] if extra is not None else None,
+    )
+
+
+def _consume_sql(user_model: Any, hash_count: int, extra_sql: str | None) -> str:
+    table, column = table_and_columns(WebSocketToken)
+    returned = [column["user"], column["auth_hash"]]
+    returned += related_columns(user_model, f"{table}.{column['user']}")
+    if extra_sql is not None:
+        returned.append(extra_sql)
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"UPDATE {table} SET {column['used']} = %s "  # noqa: S608
+        f"WHERE {column['token']} = %s AND {column['used']} = %s "
+        f"AND {column['created_at']} >= %s "
+        f"AND {column['session_key']} IN ({', '.join(['%s'] * hash_count)}) "
+        f"RETURNING {', '.join(returned)}"
     )
 
 

@@ -3,14 +3,23 @@ server undoes what the connect did (and never mails the token)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from django_aws_api_gateway_websockets import admission
 from django_aws_api_gateway_websockets.models import (
+    ApiGateway,
+    ChannelPermission,
     RateLimitCounter,
     WebSocketSession,
     WebSocketToken,
@@ -60,6 +69,36 @@ def test_a_token_bound_to_another_users_session_does_not_connect(ws, user, djang
     ws.login(bob)
     token = issue_token(user, session_key(ws)).token
     assert_refused_login(ws.connect(token=token))
+
+
+def test_an_expired_django_session_does_not_connect(ws, user):
+    """The statement that spends the token reads the session as Django's store would:
+    only while it has not expired."""
+    token = ws.issue_token(user)
+    Session.objects.filter(session_key=session_key(ws)).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    assert_refused_login(ws.connect(token=token))
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.cache",
+        "django.contrib.sessions.backends.signed_cookies",
+    ],
+)
+def test_other_session_stores_load_their_own_session(
+    client, gateway, user, settings, django_user_model, engine
+):
+    settings.SESSION_ENGINE = engine
+    ws = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+    assert ws.connect(token=ws.issue_token(user)).status_code == 200
+    bob = django_user_model.objects.create_user("bob", password="pw-bob")
+    other = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+    other.login(bob)
+    assert other.connect(token=issue_token(user, session_key(other)).token).status_code == 400
 
 
 def test_a_session_from_another_backend_is_refused(ws, user, settings):
@@ -208,3 +247,56 @@ def test_handlers_see_no_token_in_the_request(client, gateway, monkeypatch):
     ws = ApiGatewayRequests(client, path="/ws-hooked/", api_id=gateway.api_id)
     assert ws.connect(query={"ws_token": "a" * 64, "keep": "1"}).status_code == 200
     assert seen == [("[redacted]", "ws_token=[redacted]&keep=1")]
+
+
+# -- how the connect's transaction ends, with real commits and rollbacks ----------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("atomic_requests", [False, True])
+def test_committed_outcomes_of_refusals_and_failures(client, monkeypatch, atomic_requests):
+    """Outside a test transaction, as in production: a refused channel or hook keeps the
+    count and gives the token back; a duplicate id and an exception give both back. With
+    ``ATOMIC_REQUESTS`` the connect's transaction is a savepoint of the request's."""
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", atomic_requests)
+    gateway = ApiGateway.objects.create(api_name="tx", api_id="txapi00001")
+    user = get_user_model().objects.create_user("tx", password="pw")
+    ChannelPermission.objects.create(
+        channel_name="staff", access=ChannelPermission.Access.STAFF_ONLY
+    )
+    ws = ApiGatewayRequests(client, path="/ws/", api_id=gateway.api_id)
+
+    def admitted() -> list[int]:
+        return sorted(row.admitted for row in RateLimitCounter.objects.all())
+
+    token = ws.issue_token(user)
+    with CaptureQueriesContext(connection) as sent:
+        assert ws.connect(token=token, channel="staff").status_code == 403
+    savepoints = [query for query in sent.captured_queries if "SAVEPOINT" in query["sql"]]
+    assert bool(savepoints) == atomic_requests
+    assert not WebSocketToken.objects.get().used
+    assert admitted() == [1, 1]
+    assert ws.connect(token=token, channel="general").status_code == 200
+    assert admitted() == [2, 2]
+
+    duplicate = ws.issue_token(user)
+    assert ws.connect(token=duplicate).status_code == 409
+    assert WebSocketToken.objects.filter(used=False).count() == 1
+    assert admitted() == [2, 2]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    working = admission.open_session
+    monkeypatch.setattr(admission, "open_session", broken)
+    ws.client.raise_request_exception = False
+    fresh = ApiGatewayRequests(ws.client, path="/ws/", api_id=gateway.api_id)
+    assert fresh.connect(token=duplicate).status_code == 500
+    assert WebSocketToken.objects.filter(used=False).count() == 1
+    assert admitted() == [2, 2]
+    monkeypatch.setattr(admission, "open_session", working)
+
+    hooked = ApiGatewayRequests(client, path="/ws-hooked/", api_id=gateway.api_id)
+    assert hooked.connect(query={"refuse": "1"}).status_code == 400
+    assert admitted() == [3, 3]  # the same IP and logged-in user, so the same keys
+    assert WebSocketSession.objects.count() == 1

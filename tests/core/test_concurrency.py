@@ -46,6 +46,26 @@ def test_fifty_consumers_of_one_token_exactly_one_wins(django_user_model):
     assert WebSocketToken.objects.get().used
 
 
+def test_fifty_connects_with_one_token_exactly_one_wins(client, django_user_model):
+    """Through the view, where spending the token is one write of a transaction that
+    holds the token's row until it commits (or gives it back by rolling back)."""
+    gateway = ApiGateway.objects.create(api_name="race", api_id="raceapi002")
+    user = django_user_model.objects.create_user("racer", password="pw")
+    token = ApiGatewayRequests(client, api_id=gateway.api_id).issue_token(user)
+
+    def connect(index: int) -> int:
+        other = Client()
+        other.cookies = client.cookies
+        ws = ApiGatewayRequests(other, api_id=gateway.api_id, client_ip=f"198.51.100.{index}")
+        return ws.connect(token=token).status_code
+
+    statuses = race(50, connect)
+    assert statuses.count(200) == 1
+    assert statuses.count(400) == 49
+    assert WebSocketSession.objects.count() == 1
+    assert WebSocketToken.objects.get().used
+
+
 def test_sixty_connects_from_one_ip_with_a_limit_of_twenty(settings):
     settings.WEBSOCKETS = {"rate_limit_max_attempts": 20}
     gateway = ApiGateway.objects.create(api_name="race", api_id="raceapi001")
