@@ -143,3 +143,26 @@ def test_user_without_permission_is_refused_the_protected_room(demo: Demo, open_
     expect_connected(alice)
     expect(alice.get_by_test_id("online")).to_contain_text("alice", timeout=WAIT_MS)
     assert demo.sessions("alice", "staff")[-1][1] == 1
+
+
+def test_logging_out_in_another_tab_closes_the_pages_connection(demo: Demo, open_page: Any) -> None:
+    """Logout ends the login's connections through DELETE @connections: the open page
+    sees its socket closed, and its reconnect is refused as not logged in."""
+    from playwright.sync_api import expect
+
+    alice = open_page("alice", "/rooms/lobby/")
+    expect_connected(alice)
+    before = len(demo.sessions("alice", "lobby"))
+    connection_id, connected = demo.sessions("alice", "lobby")[-1]
+    assert connected == 1
+
+    other_tab = alice.context.new_page()
+    other_tab.goto(f"{demo.url}/")
+    other_tab.get_by_role("button", name="Log out").click()
+
+    expect(alice.get_by_test_id("status")).not_to_have_attribute(
+        "data-state", "open", timeout=WAIT_MS
+    )
+    expect(alice.get_by_test_id("notice")).to_contain_text("Your login has ended", timeout=WAIT_MS)
+    assert (connection_id, 0) in demo.sessions("alice", "lobby")
+    assert len(demo.sessions("alice", "lobby")) == before  # no connection after logout
