@@ -43,7 +43,7 @@ def listener() -> Iterator[tuple[int, list[socket.socket]]]:
     ("field", "value"),
     [
         ("api_id", "127.0.0.1:18150/#"),
-        ("api_id", "ABC123"),
+        ("api_id", "-abc123"),
         ("api_id", "abc.evil.com"),
         ("stage_name", "prod/../x"),
         ("stage_name", "prod?x=1"),
@@ -61,6 +61,16 @@ def test_aws_names_pass(db):
     ApiGateway(
         api_name="names", api_id="a1b2c3d4e5", stage_name="prod_v-2", domain_name="ws.example.com"
     ).full_clean()
+
+
+@pytest.mark.parametrize("api_id", ["ABC123", "APIGateway-1", "A1"])
+def test_api_ids_4_1_0_accepted_still_pass(db, api_id):
+    """4.1.0 saved any API id (its own tests register ``APIGateway-1``); one host label
+    adds no host, port or path to a URL, so such ids are still accepted."""
+    ApiGateway.objects.create(api_name="names", api_id=api_id)
+    assert management_endpoint(ApiGateway(api_id=api_id, stage_name="prod")).startswith(
+        f"https://{api_id}.execute-api."
+    )
 
 
 def test_a_crafted_api_id_in_the_database_sends_nothing(db, listener):
