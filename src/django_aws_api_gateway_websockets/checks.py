@@ -482,3 +482,16 @@ def check_view_routes(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
                 )
             )
     return messages
+
+
+# 4.1.0's names of the checks above, for code and tests that call a check directly.
+check_gateway_secret_format = check_gateway_secret
+check_gateway_secret_is_set = check_gateway_secret_set
+check_aws_region_is_set = check_region
+check_unlisted_channels_are_refused = check_unlisted_channels
+check_handlers_are_listed = check_automatic_handlers
+
+
+def check_websockets_setting(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """4.1.0's one check of ``WEBSOCKETS``: its values (E002), then its keys (W002)."""
+    return check_settings_values(app_configs) + check_unknown_keys(app_configs)
