@@ -437,7 +437,7 @@ class WebSocketView(View):
     # -- message handlers ----------------------------------------------------------
 
     def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
-        raise NotImplementedError("Your WebSocketView subclass must define default().")
+        raise NotImplementedError("This logic needs to be defined within the subclass")
 
     def change_channel(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -473,7 +473,8 @@ class WebSocketView(View):
     def has_all_permission(self, request: HttpRequest) -> bool:
         if not self.all_permissions_required:
             return True
-        return request.user.has_perms(list(self.all_permissions_required))
+        user = request.user
+        return all(user.has_perms([perm]) for perm in self.all_permissions_required)
 
     def _passes_permission_checks(self, request: HttpRequest) -> bool:
         if self.all_permissions_required:
@@ -530,13 +531,16 @@ class WebSocketView(View):
     def route_selection_key_missing(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
-        """Deprecated and never called; kept for subclasses that call it."""
+        """Deprecated and never called; kept, with 4.1.0's warning and answer, for
+        subclasses that call it."""
         warnings.warn(
-            "route_selection_key_missing is deprecated; use handler_selection_key_missing.",
+            "Deprecated: Use handler_selection_key_missing instead. Will be removed in version 3",
             DeprecationWarning,
             stacklevel=2,
         )
-        return HttpResponseBadRequest(f"Invalid request format: missing {self.route_selection_key}")
+        return HttpResponseBadRequest(
+            f"route_select_key {self.route_selection_key} missing from request body."
+        )
 
     # -- helpers -------------------------------------------------------------------
 
