@@ -135,6 +135,7 @@ def check_gateway_secret(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 "Use a string, or a list of strings (the first is sent by API Gateway), of "
                 "32 or more characters from A-Z a-z 0-9 . _ ~ + / = -, for example "
                 "secrets.token_urlsafe(48)."
+                + conf.newline_hint("".join(s for s in secrets if isinstance(s, str)))
             ),
             id=_id("E001"),
         )
