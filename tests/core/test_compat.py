@@ -83,13 +83,13 @@ def test_constructor_kwargs(db, settings):
 
 
 def test_default_must_be_overridden(rf):
-    with pytest.raises(NotImplementedError, match="^This logic needs to be defined within the"):
+    with pytest.raises(NotImplementedError, match=r"^This logic needs to be defined within the"):
         WebSocketView().default(rf.post("/"))
 
 
 def test_deprecated_route_selection_key_missing(rf):
     """4.1.0's warning and answer, word for word."""
-    with pytest.warns(DeprecationWarning, match="^Deprecated: Use handler_selection_key_missing"):
+    with pytest.warns(DeprecationWarning, match=r"^Deprecated: Use handler_selection_key_missing"):
         response = WebSocketView().route_selection_key_missing(rf.post("/"))
     assert (response.status_code, response.content) == (
         400,

@@ -73,7 +73,7 @@ def test_gateway_not_loaded_is_read_with_one_query(
 
 def test_serialise_message_is_kept_in_models() -> None:
     assert serialise_message({"a": "é"}) == '{"a": "\\u00e9"}'
-    with pytest.raises(ValueError, match="^Message exceeds AWS limit: .* at most 131072"):
+    with pytest.raises(ValueError, match=r"^Message exceeds AWS limit: .* at most 131072"):
         serialise_message("x" * MAX_MESSAGE_SIZE)  # 4.1.0's words first
 
 
