@@ -70,12 +70,18 @@ def test_a_session_given_to_the_constructor_is_kept(rf, open_ws, session, gatewa
     assert view.websocket_session is given
 
 
-def test_connect_route_after_setup_has_the_event_and_no_session(rf, open_ws, gateway):
-    headers = {**open_ws.integration_headers(), **open_ws.handshake_headers()}
+def _set_up_connect(rf, ws: ApiGatewayRequests):
+    """A ``$connect`` to ``?channel=news`` and an OpenView set up with it."""
+    headers = {**ws.integration_headers(), **ws.handshake_headers()}
     request = rf.post("/ws/connect?channel=news", headers=headers, content_type="")
     request.META["CONTENT_LENGTH"] = "0"
     view = OpenView()
     view.setup(request, route="connect")
+    return request, view
+
+
+def test_connect_route_after_setup_has_the_event_and_no_session(rf, open_ws, gateway):
+    request, view = _set_up_connect(rf, open_ws)
     assert view.event.channel == "news"
     assert view.api_gateway == gateway
     assert view.websocket_session is False  # as 4.1.0: set once connect has run
@@ -174,11 +180,7 @@ def test_disconnect_on_a_view_never_set_up_closes_in_one_statement_and_returns_n
 
 
 def test_a_hook_after_setup_uses_the_event_setup_read(rf, open_ws, gateway):
-    headers = {**open_ws.integration_headers(), **open_ws.handshake_headers()}
-    request = rf.post("/ws/connect?channel=news", headers=headers, content_type="")
-    request.META["CONTENT_LENGTH"] = "0"
-    view = OpenView()
-    view.setup(request, route="connect")
+    request, view = _set_up_connect(rf, open_ws)
     request.META["HTTP_CONNECTIONID"] = "changed-after-setup"  # not read again
 
     assert view.connect(request, route="connect").status_code == 200
