@@ -507,6 +507,9 @@ class WebSocketView(View):
     # -- failure responses ---------------------------------------------------------
 
     def missing_headers(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.debug:  # header names only: values may hold cookies
+            expected = [*self.required_headers, *self.additional_required_headers]
+            self._debug(f"Expected headers {expected}; Received {sorted(request.headers)}")
         return HttpResponseBadRequest("Invalid request headers")
 
     def invalid_useragent(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

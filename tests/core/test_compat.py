@@ -224,3 +224,14 @@ def test_the_instance_holds_the_resolved_handler_whitelist():
 
     assert {"default", "change_channel", "chat"} == Chat().ALLOWED_HANDLERS
     assert set() == Chat.ALLOWED_HANDLERS
+
+
+def test_missing_headers_in_debug_names_expected_and_received_headers(rf):
+    """As 4.1.0's debug log, with header names only (a value may be a cookie)."""
+    view = WebSocketView(debug=True)
+    response = view.missing_headers(rf.post("/", headers={"Cookie": "sessionid=secret"}))
+    assert (response.status_code, response.content) == (400, b"Invalid request headers")
+    (line,) = view.debug_log
+    assert "Expected headers" in line and "Connectionid" in line and "Received" in line
+    assert "Cookie" in line and "secret" not in line
+    assert WebSocketView().missing_headers(rf.post("/")).status_code == 400
