@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-#: AWS's API ids are 10 lower-case letters and digits; local gateways use shorter ones.
-API_ID = re.compile(r"[a-z0-9]{1,32}")
+#: AWS's API ids are 10 lower-case letters and digits; 4.1.0 accepted any id, and
+#: projects (and their tests) register others, so any one host label is accepted: it
+#: can add no host, port or path to a URL.
+API_ID = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
 DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 

@@ -135,6 +135,7 @@ def check_gateway_secret(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 "Use a string, or a list of strings (the first is sent by API Gateway), of "
                 "32 or more characters from A-Z a-z 0-9 . _ ~ + / = -, for example "
                 "secrets.token_urlsafe(48)."
+                + conf.newline_hint("".join(s for s in secrets if isinstance(s, str)))
             ),
             id=_id("E001"),
         )
@@ -482,3 +483,16 @@ def check_view_routes(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
                 )
             )
     return messages
+
+
+# 4.1.0's names of the checks above, for code and tests that call a check directly.
+check_gateway_secret_format = check_gateway_secret
+check_gateway_secret_is_set = check_gateway_secret_set
+check_aws_region_is_set = check_region
+check_unlisted_channels_are_refused = check_unlisted_channels
+check_handlers_are_listed = check_automatic_handlers
+
+
+def check_websockets_setting(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """4.1.0's one check of ``WEBSOCKETS``: its values (E002), then its keys (W002)."""
+    return check_settings_values(app_configs) + check_unknown_keys(app_configs)

@@ -98,6 +98,16 @@ GATEWAY_SECRET_HEADER = "X-Ws-Gateway-Secret"
 #: 32 or more characters that survive a single-quoted API Gateway mapping literal.
 GATEWAY_SECRET_PATTERN = re.compile(r"[A-Za-z0-9._~+/=-]{32,}")
 
+
+def newline_hint(secret: str) -> str:
+    """Why a secret read from a file is refused: the newline it usually ends with."""
+    return (
+        " (it contains a newline: strip the value read from a file)"
+        if ("\n" in secret or "\r" in secret)
+        else ""
+    )
+
+
 #: The Management API endpoint of an API in AWS.
 AWS_MANAGEMENT_ENDPOINT = "https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
 

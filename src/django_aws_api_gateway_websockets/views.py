@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -244,15 +245,31 @@ class WebSocketView(View):
             self.__dict__.pop("_websocket_session", None)
             self.__dict__["_load_websocket_session"] = lambda: load_session(connection_id, gateway)
 
-    def _read_request(self, request: HttpRequest, route: str) -> HttpResponse | None:
-        """Validate the request into ``self.event``; the refusal, or ``None``."""
-        if not self._gateway_secret_ok(request):
+    def _read_request(
+        self, request: HttpRequest, route: str, direct: bool = False
+    ) -> HttpResponse | None:
+        """Validate the request into ``self.event``; the refusal, or ``None``.
+
+        ``direct`` reads it for a hook called on a view that went through neither
+        ``setup()`` nor ``dispatch``: as in 4.1.0, whose dispatch checked the gateway
+        secret, the common headers and the gateway, only the hook's own checks run and
+        the view keeps the ``api_gateway`` it was given.
+        """
+        if not direct and not self._gateway_secret_ok(request):
             logger.warning("Refused a call without the gateway secret")
             return self.invalid_gateway_secret(request)
         try:
             body = b"" if route in LIFECYCLE_ROUTES else request.body
         except RequestDataTooBig:
             return HttpResponse("Message too large", status=413, content_type="text/plain")
+        rules = self._event_rules()
+        if direct:
+            forwarded = "HTTP_X_FORWARDED_FOR" in request.META
+            rules = replace(
+                rules,
+                required_headers=(),
+                trusted_proxy_count=rules.trusted_proxy_count if forwarded else 0,
+            )
         try:
             self.event = read_event(
                 route,
@@ -260,7 +277,7 @@ class WebSocketView(View):
                 request.GET,
                 body,
                 request.META.get("REMOTE_ADDR", ""),
-                self._event_rules(),
+                rules,
             )
         except EventError as error:
             if error.kind == "headers":
@@ -269,9 +286,17 @@ class WebSocketView(View):
         self.body = self.event.body
         if self.event.ws_token:
             _hide_token(request)
-        if not self._find_gateway(self.event.api_id):
+        if not direct and not self._find_gateway(self.event.api_id):
             return self.missing_headers(request)
         return None
+
+    def _read_request_once(self, request: HttpRequest, route: str) -> HttpResponse | None:
+        """The request read for a hook called directly (``WebSocketView().connect(
+        request)``, as 4.1.0's tests do); nothing when ``setup()`` or ``dispatch`` read
+        it already."""
+        if "event" in self.__dict__:
+            return None
+        return self._read_request(request, route, direct=True)
 
     @metrics.observe_event
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -336,6 +361,9 @@ class WebSocketView(View):
     def connect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Admit the connection: checks without the database here, then the admission
         service (:func:`.admission.admit`): at most four statements."""
+        refusal = self._read_request_once(request, CONNECT)
+        if refusal is not None:
+            return refusal
         event = self.event
         missing = missing_names(request.headers, self.required_connection_headers)
         if missing:
@@ -393,19 +421,23 @@ class WebSocketView(View):
             return self.permission_denied(request)
         return HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
 
-    def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
         """Mark the session disconnected (one statement); ``self.websocket_session``
-        then holds the closed row."""
+        then holds the closed row. ``None`` on success, as in 4.1.0 (dispatch answers
+        ``{}``)."""
+        refusal = self._read_request_once(request, DISCONNECT)
+        if refusal is not None:
+            return refusal
         session = close_session(self.event.connection_id, self.api_gateway or None)
         if session is None:
             return self.session_not_found(request)
         self.websocket_session = session
-        return JsonResponse({})
+        return None
 
     # -- message handlers ----------------------------------------------------------
 
     def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
-        raise NotImplementedError("Your WebSocketView subclass must define default().")
+        raise NotImplementedError("This logic needs to be defined within the subclass")
 
     def change_channel(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -441,7 +473,8 @@ class WebSocketView(View):
     def has_all_permission(self, request: HttpRequest) -> bool:
         if not self.all_permissions_required:
             return True
-        return request.user.has_perms(list(self.all_permissions_required))
+        user = request.user
+        return all(user.has_perms([perm]) for perm in self.all_permissions_required)
 
     def _passes_permission_checks(self, request: HttpRequest) -> bool:
         if self.all_permissions_required:
@@ -474,6 +507,9 @@ class WebSocketView(View):
     # -- failure responses ---------------------------------------------------------
 
     def missing_headers(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.debug:  # header names only: values may hold cookies
+            expected = [*self.required_headers, *self.additional_required_headers]
+            self._debug(f"Expected headers {expected}; Received {sorted(request.headers)}")
         return HttpResponseBadRequest("Invalid request headers")
 
     def invalid_useragent(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -498,13 +534,16 @@ class WebSocketView(View):
     def route_selection_key_missing(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponse:
-        """Deprecated and never called; kept for subclasses that call it."""
+        """Deprecated and never called; kept, with 4.1.0's warning and answer, for
+        subclasses that call it."""
         warnings.warn(
-            "route_selection_key_missing is deprecated; use handler_selection_key_missing.",
+            "Deprecated: Use handler_selection_key_missing instead. Will be removed in version 3",
             DeprecationWarning,
             stacklevel=2,
         )
-        return HttpResponseBadRequest(f"Invalid request format: missing {self.route_selection_key}")
+        return HttpResponseBadRequest(
+            f"route_select_key {self.route_selection_key} missing from request body."
+        )
 
     # -- helpers -------------------------------------------------------------------
 

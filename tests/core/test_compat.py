@@ -83,14 +83,36 @@ def test_constructor_kwargs(db, settings):
 
 
 def test_default_must_be_overridden(rf):
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match=r"^This logic needs to be defined within the"):
         WebSocketView().default(rf.post("/"))
 
 
 def test_deprecated_route_selection_key_missing(rf):
-    with pytest.warns(DeprecationWarning, match="handler_selection_key_missing"):
+    """4.1.0's warning and answer, word for word."""
+    with pytest.warns(DeprecationWarning, match=r"^Deprecated: Use handler_selection_key_missing"):
         response = WebSocketView().route_selection_key_missing(rf.post("/"))
-    assert response.status_code == 400
+    assert (response.status_code, response.content) == (
+        400,
+        b"route_select_key action missing from request body.",
+    )
+
+
+def test_all_permissions_are_asked_one_by_one(rf):
+    """As 4.1.0: ``has_perms([perm])`` for each, so a backend answering per permission
+    is asked about each one."""
+    asked: list[list[str]] = []
+
+    class User:
+        def has_perms(self, perms: list[str]) -> bool:
+            asked.append(perms)
+            return perms != ["app.second"]
+
+    request = rf.post("/")
+    request.user = User()
+    view = WebSocketView()
+    view.all_permissions_required = ["app.first", "app.second"]
+    assert view.has_all_permission(request) is False
+    assert asked == [["app.first"], ["app.second"]]
 
 
 def test_channel_pattern_may_be_a_string(db):
@@ -202,3 +224,14 @@ def test_the_instance_holds_the_resolved_handler_whitelist():
 
     assert {"default", "change_channel", "chat"} == Chat().ALLOWED_HANDLERS
     assert set() == Chat.ALLOWED_HANDLERS
+
+
+def test_missing_headers_in_debug_names_expected_and_received_headers(rf):
+    """As 4.1.0's debug log, with header names only (a value may be a cookie)."""
+    view = WebSocketView(debug=True)
+    response = view.missing_headers(rf.post("/", headers={"Cookie": "sessionid=secret"}))
+    assert (response.status_code, response.content) == (400, b"Invalid request headers")
+    (line,) = view.debug_log
+    assert all(word in line for word in ("Expected headers", "Connectionid", "Received", "Cookie"))
+    assert "secret" not in line
+    assert WebSocketView().missing_headers(rf.post("/")).status_code == 400

@@ -70,12 +70,18 @@ def test_a_session_given_to_the_constructor_is_kept(rf, open_ws, session, gatewa
     assert view.websocket_session is given
 
 
-def test_connect_route_after_setup_has_the_event_and_no_session(rf, open_ws, gateway):
-    headers = {**open_ws.integration_headers(), **open_ws.handshake_headers()}
+def _set_up_connect(rf, ws: ApiGatewayRequests):
+    """A ``$connect`` to ``?channel=news`` and an OpenView set up with it."""
+    headers = {**ws.integration_headers(), **ws.handshake_headers()}
     request = rf.post("/ws/connect?channel=news", headers=headers, content_type="")
     request.META["CONTENT_LENGTH"] = "0"
     view = OpenView()
     view.setup(request, route="connect")
+    return request, view
+
+
+def test_connect_route_after_setup_has_the_event_and_no_session(rf, open_ws, gateway):
+    request, view = _set_up_connect(rf, open_ws)
     assert view.event.channel == "news"
     assert view.api_gateway == gateway
     assert view.websocket_session is False  # as 4.1.0: set once connect has run
@@ -125,3 +131,57 @@ def test_setup_reads_only_posts(rf, open_ws, session, django_assert_num_queries)
     with django_assert_num_queries(0):
         view.setup(request, route="default")
     assert not hasattr(view, "event")
+
+
+# 4.1.0's hooks read their request themselves, so its tests call them on a bare view:
+# ``WebSocketView(api_gateway=gw).connect(request)``. Dispatch's own checks (gateway
+# secret, common headers, the gateway lookup) are not theirs, as in 4.1.0.
+
+
+def test_connect_on_a_view_never_set_up_reads_its_request(rf, open_ws, gateway):
+    headers = {**open_ws.handshake_headers(), "Host": "testserver", "Connectionid": "bare-connect="}
+    request = rf.post("/ws/connect?channel=news", headers=headers, content_type="")
+    request.user = AnonymousUser()
+
+    response = OpenView(api_gateway=gateway).connect(request, route="connect")
+
+    assert response.status_code == 200
+    session = WebSocketSession.objects.get(connection_id="bare-connect=")
+    assert (session.channel_name, session.api_gateway, session.connected) == (
+        "news",
+        gateway,
+        True,
+    )
+
+
+def test_connect_on_a_view_never_set_up_still_checks_the_connection_id(rf, open_ws, gateway):
+    headers = {**open_ws.handshake_headers(), "Host": "testserver", "Connectionid": "no spaces!"}
+    request = rf.post("/ws/connect", headers=headers, content_type="")
+
+    response = OpenView(api_gateway=gateway).connect(request)
+
+    assert (response.status_code, response.content) == (400, b"Invalid connection ID")
+    assert not WebSocketSession.objects.exists()
+
+
+def test_disconnect_on_a_view_never_set_up_closes_in_one_statement_and_returns_none(
+    rf, open_ws, session, gateway, django_assert_num_queries
+):
+    request = rf.post("/ws/disconnect", headers={"Connectionid": session.connection_id})
+    view = OpenView(api_gateway=gateway)
+
+    with django_assert_num_queries(1):
+        assert view.disconnect(request) is None  # dispatch answers {} for 4.1.0's None
+
+    session.refresh_from_db()
+    assert not session.connected
+    unknown = rf.post("/ws/disconnect", headers={"Connectionid": "unknown"})
+    assert OpenView(api_gateway=gateway).disconnect(unknown).status_code == 400
+
+
+def test_a_hook_after_setup_uses_the_event_setup_read(rf, open_ws, gateway):
+    request, view = _set_up_connect(rf, open_ws)
+    request.META["HTTP_CONNECTIONID"] = "changed-after-setup"  # not read again
+
+    assert view.connect(request, route="connect").status_code == 200
+    assert WebSocketSession.objects.get().connection_id == open_ws.connection_id

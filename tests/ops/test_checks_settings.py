@@ -252,3 +252,31 @@ def test_an_out_of_range_prefix_falls_back_to_the_default(settings: Any) -> None
 
     settings.WEBSOCKETS = {"rate_limit_ipv6_prefix": 129}
     assert get_setting("rate_limit_ipv6_prefix") == 64
+
+
+def test_4_1_0_check_names_run_the_same_checks(settings: Any) -> None:
+    """4.1.0's names call the checks directly; ``check_websockets_setting`` was its one
+    check of values (E002) and keys (W002)."""
+    settings.WEBSOCKETS = {"rate_limit_max_attempts": -1, "gateway_secrett": "x"}
+    assert ids(checks.check_websockets_setting()) == ["E002", "W002"]
+    settings.WEBSOCKETS = {"gateway_secret": BAD_SECRET}
+    assert ids(checks.check_gateway_secret_format()) == ["E001"]
+    assert checks.check_gateway_secret_is_set is checks.check_gateway_secret_set
+    assert checks.check_aws_region_is_set is checks.check_region
+    assert checks.check_unlisted_channels_are_refused is checks.check_unlisted_channels
+    assert checks.check_handlers_are_listed is checks.check_automatic_handlers
+
+
+def test_a_secret_read_from_a_file_with_its_newline_is_refused_saying_so(settings: Any) -> None:
+    """As 4.1.0: the check's hint and provisioning's error name the newline."""
+    from django_aws_api_gateway_websockets.provisioning.spec import (
+        integration_request_parameters,
+    )
+
+    settings.WEBSOCKETS = {"gateway_secret": GOOD_SECRET + "\n"}
+    (message,) = checks.check_gateway_secret()
+    assert "newline" in message.hint
+    with pytest.raises(ValueError, match="newline"):
+        integration_request_parameters()
+    settings.WEBSOCKETS = {"gateway_secret": BAD_SECRET}
+    assert "newline" not in checks.check_gateway_secret()[0].hint

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -43,7 +44,7 @@ def listener() -> Iterator[tuple[int, list[socket.socket]]]:
     ("field", "value"),
     [
         ("api_id", "127.0.0.1:18150/#"),
-        ("api_id", "ABC123"),
+        ("api_id", "-abc123"),
         ("api_id", "abc.evil.com"),
         ("stage_name", "prod/../x"),
         ("stage_name", "prod?x=1"),
@@ -61,6 +62,28 @@ def test_aws_names_pass(db):
     ApiGateway(
         api_name="names", api_id="a1b2c3d4e5", stage_name="prod_v-2", domain_name="ws.example.com"
     ).full_clean()
+
+
+@pytest.mark.parametrize("api_id", ["ABC123", "APIGateway-1", "A1"])
+def test_api_ids_4_1_0_accepted_still_pass(db, api_id):
+    """4.1.0 saved any API id (its own tests register ``APIGateway-1``); one host label
+    adds no host, port or path to a URL, so such ids are still accepted."""
+    ApiGateway.objects.create(api_name="names", api_id=api_id)
+    assert management_endpoint(ApiGateway(api_id=api_id, stage_name="prod")).startswith(
+        f"https://{api_id}.execute-api."
+    )
+
+
+def test_a_gateway_without_an_api_id_sends_through_a_replaced_factory(db):
+    """4.1.0's tests register gateways with no API id and replace the client factory;
+    a blank id names no host, so the send reaches the replaced client."""
+    gateway = ApiGateway.objects.create(api_name="names", api_id="", stage_name="prod")
+    session = WebSocketSession.objects.create(connection_id="conn=", api_gateway=gateway)
+    with patch("django_aws_api_gateway_websockets.models.get_boto3_client") as factory:
+        session.send_message({"hello": "world"})
+    factory.return_value.post_to_connection.assert_called_once_with(
+        Data='{"hello": "world"}', ConnectionId="conn="
+    )
 
 
 def test_a_crafted_api_id_in_the_database_sends_nothing(db, listener):

@@ -15,8 +15,8 @@ def encode_message(data: Any) -> bytes:
     body = json.dumps(data, cls=DjangoJSONEncoder).encode()
     if len(body) > MAX_MESSAGE_SIZE:
         raise ValueError(
-            f"Message is {len(body)} bytes of UTF-8 JSON; API Gateway accepts at most "
-            f"{MAX_MESSAGE_SIZE}."
+            f"Message exceeds AWS limit: {len(body)} bytes of UTF-8 JSON, API Gateway "
+            f"accepts at most {MAX_MESSAGE_SIZE}."
         )
     return body
 

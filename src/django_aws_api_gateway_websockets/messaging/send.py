@@ -66,7 +66,7 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
     ``ManagementApiError`` when the post fails after its retries.
     """
     if session.api_gateway_id is None:
-        raise ValueError(f"WebSocketSession {session.pk} has no API gateway to send through.")
+        raise ValueError(f"WebSocketSession {session.pk} has no API Gateway to send through.")
     body = encode_message(data)
     endpoint = management_endpoint(_gateway_of(session))
     url = connection_url(endpoint, session.connection_id)

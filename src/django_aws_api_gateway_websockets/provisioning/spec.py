@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..conf import GATEWAY_SECRET_HEADER, GATEWAY_SECRET_PATTERN, get_gateway_secrets
+from ..conf import (
+    GATEWAY_SECRET_HEADER,
+    GATEWAY_SECRET_PATTERN,
+    get_gateway_secrets,
+    newline_hint,
+)
 
 if TYPE_CHECKING:
     from ..models import ApiGateway, ApiGatewayAdditionalRoute
@@ -31,6 +36,7 @@ def integration_request_parameters() -> dict[str, str]:
         if not GATEWAY_SECRET_PATTERN.fullmatch(secrets[0]):
             raise ValueError(
                 "WEBSOCKETS['gateway_secret'] must be 32 or more of A-Z a-z 0-9 . _ ~ + / = -"
+                + newline_hint(secrets[0])
             )
         parameters[SECRET_PARAMETER] = f"'{secrets[0]}'"
     return parameters

@@ -62,7 +62,7 @@ def validate_gateway(gateway: ApiGateway) -> None:
     if gateway.domain_name and not is_domain_name(gateway.domain_name):
         errors["domain_name"] = "Enter a domain name such as ws.example.com."
     if gateway.api_id and not is_api_id(gateway.api_id):
-        errors["api_id"] = "Enter the API id AWS gave the API: lower-case letters and digits."
+        errors["api_id"] = "Enter the API id AWS gave the API: letters, digits and hyphens."
     if gateway.stage_name and not is_stage_name(gateway.stage_name):
         errors["stage_name"] = "Use letters, digits, underscores and hyphens."
     if gateway.hosted_zone_id and not HOSTED_ZONE.fullmatch(gateway.hosted_zone_id.strip()):
