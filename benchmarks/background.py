@@ -12,7 +12,8 @@ two workers together stay under it.
     python benchmarks/background.py                       # DATABASE_URL or 127.0.0.1:5432
     python benchmarks/background.py --recipients 40000 --latency 0.05 --repeat 5
 
-Needs PostgreSQL and Redis; posts go over plain HTTP (the workers' TLS cost is measured
+Needs PostgreSQL and Redis (``BENCH_DATABASE``, ``BENCH_REDIS_URL`` and
+``BENCH_QUEUE_PREFIX`` choose the database, Redis DB and queue name); posts go over plain HTTP (the workers' TLS cost is measured
 by benchmarks/fanout.py). Run from the repository root with the package installed.
 """
 
@@ -31,9 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_management_api import serve
 
-DATABASE = "bench_durable"
-REDIS_URL = "redis://127.0.0.1:6379/2"
-QUEUE = f"durable-bench-{os.getpid()}"
+# Overridable so that benchmarks running side by side keep apart (workers inherit them).
+DATABASE = os.environ.get("BENCH_DATABASE", "bench_durable")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+QUEUE = f"{os.environ.get('BENCH_QUEUE_PREFIX', 'durable-bench')}-{os.getpid()}"
 MESSAGE = {"type": "digest", "text": "Three new posts in #general since your last visit."}
 
 
