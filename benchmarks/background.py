@@ -13,8 +13,9 @@ two workers together stay under it.
     python benchmarks/background.py --recipients 40000 --latency 0.05 --repeat 5
 
 Needs PostgreSQL and Redis (``BENCH_DATABASE``, ``BENCH_REDIS_URL`` and
-``BENCH_QUEUE_PREFIX`` choose the database, Redis DB and queue name); posts go over plain HTTP (the workers' TLS cost is measured
-by benchmarks/fanout.py). Run from the repository root with the package installed.
+``BENCH_QUEUE_PREFIX`` choose the database, Redis DB and queue name); posts go over
+plain HTTP (the workers' TLS cost is measured by benchmarks/fanout.py). Run from the
+repository root with the package installed.
 """
 
 from __future__ import annotations
