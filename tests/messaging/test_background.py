@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets.messaging import records
+from django_aws_api_gateway_websockets.messaging import background, records
 from django_aws_api_gateway_websockets.messaging.background import (
     CHAIN_BATCHES,
     enqueue_send,
@@ -151,7 +151,7 @@ def test_stalled_batches_are_enqueued_again_by_the_command_and_by_any_claim(
 
 
 def test_a_task_goes_on_with_the_sends_pending_batches(
-    management_api, gateway, make_sessions, settings
+    management_api, gateway, make_sessions, settings, monkeypatch
 ):
     settings.WEBSOCKETS |= {"background_checkpoint_every": 4}
     make_sessions(25, gateway)
@@ -168,6 +168,10 @@ def test_a_task_goes_on_with_the_sends_pending_batches(
     assert send_batch.call(more_ids[0])["batches"] == CHAIN_BATCHES
     assert more.batches.filter(state=SendBatch.State.DONE).count() == CHAIN_BATCHES
     assert send_batch.call(more_ids[-1])["batches"] == 13 - CHAIN_BATCHES
+    # No batch is added once the task has run for ``CHAIN_SECONDS``.
+    monkeypatch.setattr(background, "CHAIN_SECONDS", -1.0)
+    _, late_ids = records.record_send(WebSocketSession.objects.all(), '{"n": 3}', 10)
+    assert [send_batch.call(pk)["batches"] for pk in late_ids] == [1, 1, 1]
 
 
 def test_a_batch_is_claimed_once(management_api, gateway, make_sessions, settings):

@@ -13,6 +13,7 @@ at once, in the caller's process.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -42,15 +43,18 @@ except ImportError:  # Django < 6
 MESSAGE_ID_KEY = "message_id"
 #: Batches one ``send_batch`` task runs at most: its own, then pending ones of the same
 #: send, so a worker keeps posting across batches instead of draining between tasks
-#: (the others' tasks find them done). Bounded so a task ends well within a broker's
-#: time limit.
+#: (the others' tasks find them done). Bounded, and no batch is added after
+#: ``CHAIN_SECONDS``, so that a task ends well within a broker's time limit (RQ's default
+#: is 180 s) even under a low account rate.
 CHAIN_BATCHES = 8
+CHAIN_SECONDS = 10.0
 
 
 @task()
 def send_batch(batch_id: int) -> dict[str, Any]:
     """Run one batch of a background send (or resume it after a crash), then go on with
-    the send's next pending batches (up to ``CHAIN_BATCHES`` in all). Expired leases of
+    the send's next pending batches (up to ``CHAIN_BATCHES`` in all, none added after
+    ``CHAIN_SECONDS``). Expired leases of
     other batches are put back in the queue first. Returns the first batch's counts and
     the number of batches run, or ``{"claimed": False}`` when another worker has it or it
     is done."""
@@ -133,9 +137,12 @@ def _stretches(
     time as the caller asks for the next (so at most two are in flight)."""
     every = conf.get_setting("background_checkpoint_every")
     body = batch.record.message.encode()
+    deadline = time.monotonic() + CHAIN_SECONDS
     for taken in range(chain):
         if taken:
-            next_batch = None if lost else records.claim_next(batch.record_id, worker)
+            if lost or time.monotonic() > deadline:
+                return
+            next_batch = records.claim_next(batch.record_id, worker)
             if next_batch is None:
                 return
             batch = next_batch
