@@ -12,8 +12,10 @@ two workers together stay under it.
     python benchmarks/background.py                       # DATABASE_URL or 127.0.0.1:5432
     python benchmarks/background.py --recipients 40000 --latency 0.05 --repeat 5
 
-Needs PostgreSQL and Redis; posts go over plain HTTP (the workers' TLS cost is measured
-by benchmarks/fanout.py). Run from the repository root with the package installed.
+Needs PostgreSQL and Redis (``BENCH_DATABASE``, ``BENCH_REDIS_URL`` and
+``BENCH_QUEUE_PREFIX`` choose the database, Redis DB and queue name); posts go over
+plain HTTP (the workers' TLS cost is measured by benchmarks/fanout.py). Run from the
+repository root with the package installed.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_management_api import serve
 
-DATABASE = "bench_durable"
-REDIS_URL = "redis://127.0.0.1:6379/2"
-QUEUE = f"durable-bench-{os.getpid()}"
+# Overridable so that benchmarks running side by side keep apart (workers inherit them).
+DATABASE = os.environ.get("BENCH_DATABASE", "bench_durable")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
+QUEUE = f"{os.environ.get('BENCH_QUEUE_PREFIX', 'durable-bench')}-{os.getpid()}"
 MESSAGE = {"type": "digest", "text": "Three new posts in #general since your last visit."}
 
 
@@ -94,6 +97,15 @@ def work(args: argparse.Namespace) -> None:
     worker.work(logging_level="WARNING")
 
 
+def busy_and_total() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks so far (all cores, Linux), to tell whether
+    a run was bounded by the cores rather than by the workers."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def measure(args: argparse.Namespace, port: int, workers: int, rate: int) -> dict[str, Any]:
     """Seed, start ``workers`` workers, send in the background, time the send."""
     import django_rq
@@ -129,13 +141,15 @@ def measure(args: argparse.Namespace, port: int, workers: int, rate: int) -> dic
         deadline = time.monotonic() + 60
         while len(Worker.all(queue=queue)) < workers and time.monotonic() < deadline:
             time.sleep(0.1)
+        busy_before, total_before = busy_and_total()
         record = WebSocketSession.objects.all().send_message_in_background(
             MESSAGE, queue_name=args.queue
         )
         deadline = time.monotonic() + 600
         while record.state != SendRecord.State.FINISHED and time.monotonic() < deadline:
-            time.sleep(0.1)
+            time.sleep(0.05)
             record.refresh_from_db()
+        busy_after, total_after = busy_and_total()
     finally:
         for process in processes:
             process.terminate()
@@ -151,13 +165,14 @@ def measure(args: argparse.Namespace, port: int, workers: int, rate: int) -> dic
         "posts_per_second": record.recipients / seconds,
         "sent": record.sent,
         "maybe_duplicated": record.maybe_duplicated,
+        "machine_busy": (busy_after - busy_before) / max(1, total_after - total_before),
     }
 
 
 def show(label: str, figures: dict[str, Any]) -> None:
     print(
         f"{label:22} {figures['seconds']:6.2f} s, {figures['posts_per_second']:7,.0f} posts/s, "
-        f"sent {figures['sent']:,}",
+        f"sent {figures['sent']:,}, machine CPU {figures['machine_busy']:.0%} busy",
         flush=True,
     )
 

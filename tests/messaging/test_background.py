@@ -13,8 +13,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets.messaging import records
+from django_aws_api_gateway_websockets.messaging import background, records
 from django_aws_api_gateway_websockets.messaging.background import (
+    CHAIN_BATCHES,
     enqueue_send,
     requeue_stalled_batches,
     send_batch,
@@ -126,24 +127,51 @@ def test_stalled_batches_are_enqueued_again_by_the_command_and_by_any_claim(
     management_api, gateway, make_sessions, settings, django_capture_on_commit_callbacks
 ):
     make_sessions(30, gateway)
-    first, ids = records.record_send(WebSocketSession.objects.all(), '{"n": 1}', 10)
-    _, (second_id,) = records.record_send(WebSocketSession.objects.all(), '{"n": 2}', 30)
-    for pk in ids[:2]:
+    # A batch whose task was lost (never started): past its grace period, the next
+    # claim of any batch enqueues it again.
+    lost, (lost_id,) = records.record_send(WebSocketSession.objects.all(), '{"n": 1}', 30)
+    _, (other_id,) = records.record_send(WebSocketSession.objects.all(), '{"n": 2}', 30)
+    SendBatch.objects.filter(pk=lost_id).update(lease_expires_at=timezone.now())
+    send_batch.call(other_id)
+    assert _counts(lost)["sent"] == 30
+    lost.refresh_from_db()
+    assert lost.state == SendRecord.State.FINISHED
+
+    # Batches whose worker died: the command enqueues them again.
+    dead, ids = records.record_send(WebSocketSession.objects.all(), '{"n": 3}', 10)
+    for pk in ids:
         assert records.claim(pk, "dead-worker")
-    SendBatch.objects.filter(pk__in=ids[:2]).update(
+    SendBatch.objects.filter(pk__in=ids).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-
     call_command("requeueStalledSends", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert first.batches.filter(state=SendBatch.State.DONE).count() == 2
-
-    # The last batch of ``first`` was never started (its task lost): past its grace
-    # period, the next claim of any batch enqueues it again.
-    SendBatch.objects.filter(pk=ids[2]).update(lease_expires_at=timezone.now())
-    send_batch.call(second_id)
-    assert _counts(first)["sent"] == 30
-    assert first.state == SendRecord.State.FINISHED
+    assert dead.batches.filter(state=SendBatch.State.DONE).count() == 3
+    assert _counts(dead)["sent"] == 30
     assert requeue_stalled_batches.call() == 0
+
+
+def test_a_task_goes_on_with_the_sends_pending_batches(
+    management_api, gateway, make_sessions, settings, monkeypatch
+):
+    settings.WEBSOCKETS |= {"background_checkpoint_every": 4}
+    make_sessions(25, gateway)
+    record, ids = records.record_send(WebSocketSession.objects.all(), '{"n": 1}', 5)
+    assert records.claim(ids[1], "other-worker")  # another worker has the second one
+    result = send_batch.call(ids[0])
+    assert (result["claimed"], result["batches"], result["sent"]) == (True, 4, 5)
+    assert SendBatch.objects.get(pk=ids[1]).state == SendBatch.State.RUNNING
+    assert records.counts(record.pk)["sent"] == 20
+    assert len(management_api.posts) == 20
+    assert all(send_batch.call(pk) == {"claimed": False} for pk in ids[2:])
+    # At most ``CHAIN_BATCHES`` per task: the rest are left to their own tasks.
+    more, more_ids = records.record_send(WebSocketSession.objects.all(), '{"n": 2}', 2)
+    assert send_batch.call(more_ids[0])["batches"] == CHAIN_BATCHES
+    assert more.batches.filter(state=SendBatch.State.DONE).count() == CHAIN_BATCHES
+    assert send_batch.call(more_ids[-1])["batches"] == 13 - CHAIN_BATCHES
+    # No batch is added once the task has run for ``CHAIN_SECONDS``.
+    monkeypatch.setattr(background, "CHAIN_SECONDS", -1.0)
+    _, late_ids = records.record_send(WebSocketSession.objects.all(), '{"n": 3}', 10)
+    assert [send_batch.call(pk)["batches"] for pk in late_ids] == [1, 1, 1]
 
 
 def test_a_batch_is_claimed_once(management_api, gateway, make_sessions, settings):

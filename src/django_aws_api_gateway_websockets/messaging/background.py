@@ -13,10 +13,12 @@ at once, in the caller's process.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -30,7 +32,7 @@ from .payload import encode_message
 from .policy import Verdict
 from .recipients import Endpoints, mark_gone
 from .results import Delivery
-from .transport import SendSettings, Target, get_transport
+from .transport import BotoBroadcast, Broadcast, SendSettings, Target, get_transport
 
 try:
     from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
@@ -39,22 +41,32 @@ except ImportError:  # Django < 6
 
 #: The key of the id stamped on a message when the sender asks for one.
 MESSAGE_ID_KEY = "message_id"
+#: Batches one ``send_batch`` task runs at most: its own, then pending ones of the same
+#: send, so a worker keeps posting across batches instead of draining between tasks
+#: (the others' tasks find them done). Bounded, and no batch is added after
+#: ``CHAIN_SECONDS``, so that a task ends well within a broker's time limit (RQ's default
+#: is 180 s) even under a low account rate.
+CHAIN_BATCHES = 8
+CHAIN_SECONDS = 10.0
 
 
 @task()
 def send_batch(batch_id: int) -> dict[str, Any]:
-    """Run one batch of a background send (or resume it after a crash). Expired
-    leases of other batches are put back in the queue first. Returns the batch's
-    counts, or ``{"claimed": False}`` when another worker has it or it is done."""
+    """Run one batch of a background send (or resume it after a crash), then go on with
+    the send's next pending batches (up to ``CHAIN_BATCHES`` in all, none added after
+    ``CHAIN_SECONDS``). Expired leases of
+    other batches are put back in the queue first. Returns the first batch's counts and
+    the number of batches run, or ``{"claimed": False}`` when another worker has it or it
+    is done."""
     requeue(records.release_stalled(but=batch_id))
     worker = records.worker_name()
     batch = records.claim(batch_id, worker)
     if batch is None:
         return {"claimed": False}
-    run_batch(batch, worker)
-    metrics.batch_completed()
+    finished = run_batches(batch, worker)
     batch.refresh_from_db()
-    return {"claimed": True, **{name: getattr(batch, name) for name in records.COUNT_FIELDS}}
+    counts = {name: getattr(batch, name) for name in records.COUNT_FIELDS}
+    return {"claimed": True, "batches": finished, **counts}
 
 
 @task()
@@ -79,33 +91,74 @@ def _batch_task(record: SendRecord) -> Any:
     return send_batch.using(**{k: v for k, v in options.items() if v is not None})
 
 
-def run_batch(batch: SendBatch, worker: str) -> None:
-    """Post the batch's unsettled recipients, two checkpoints' worth in flight, and
-    record each stretch as it settles (in order) until the batch is done or the lease
-    is lost."""
-    every = conf.get_setting("background_checkpoint_every")
-    todo = batch.session_ids[batch.position :]
-    targets = _targets(todo)
-    body = batch.record.message.encode()
+@dataclass
+class _Stretch:
+    """Up to ``background_checkpoint_every`` recipients of a batch, posted together and
+    recorded together when they have all settled."""
+
+    batch: SendBatch
+    count: int
+    tally: records.Tally
+    future: Future[list[Delivery]] | None
+    last: bool  # the batch's last: it is finished once this one is recorded
+
+
+def run_batches(batch: SendBatch, worker: str, chain: int = CHAIN_BATCHES) -> int:
+    """Post the batch's unsettled recipients, then those of up to ``chain - 1`` more
+    pending batches of the same send, two stretches in flight, and record each stretch as
+    it settles (in order). The next batch is claimed and its recipients read while the
+    current one's last stretches are still posting, so the posts do not pause between
+    batches. A batch whose lease is lost is left to its new owner and nothing more is
+    claimed. Returns the number of batches finished."""
     sender = get_transport().open(SendSettings.from_conf(concurrency=batch.record.max_workers))
-    in_flight: deque[tuple[int, records.Tally, Future[list[Delivery]] | None]] = deque()
+    in_flight: deque[_Stretch] = deque()
+    lost: set[int] = set()
+    finished = 0
     try:
-        for start in range(0, len(todo), every):
-            stretch = [targets[pk] for pk in todo[start : start + every] if pk in targets]
-            # The rest are skipped: disconnected, deleted, or without a gateway.
-            tally = records.Tally(skipped=min(every, len(todo) - start) - len(stretch))
-            future = None
-            if stretch:
-                future = sender.add(stretch, body)
-            in_flight.append((min(every, len(todo) - start), tally, future))
-            if len(in_flight) >= 2 and not _settle(batch, worker, in_flight.popleft()):
-                return
+        for stretch in _stretches(batch, worker, chain, sender, lost):
+            in_flight.append(stretch)
+            if len(in_flight) >= 2:
+                finished += _settle(worker, in_flight.popleft(), lost)
         while in_flight:
-            if not _settle(batch, worker, in_flight.popleft()):
-                return
+            finished += _settle(worker, in_flight.popleft(), lost)
     finally:
         sender.close()
-    records.finish_batch(batch, worker)
+    return finished
+
+
+def _stretches(
+    batch: SendBatch,
+    worker: str,
+    chain: int,
+    sender: Broadcast | BotoBroadcast,
+    lost: set[int],
+) -> Iterator[_Stretch]:
+    """Post the stretches of ``batch`` and of the batches claimed after it, one at a
+    time as the caller asks for the next (so at most two are in flight)."""
+    every = conf.get_setting("background_checkpoint_every")
+    body = batch.record.message.encode()
+    deadline = time.monotonic() + CHAIN_SECONDS
+    for taken in range(chain):
+        if taken:
+            if lost or time.monotonic() > deadline:
+                return
+            next_batch = records.claim_next(batch.record_id, worker)
+            if next_batch is None:
+                return
+            batch = next_batch
+        todo = batch.session_ids[batch.position :]
+        targets = _targets(todo)
+        starts = range(0, len(todo), every) or range(1)  # a resumed, all-settled batch
+        for start in starts:
+            if batch.pk in lost:
+                break
+            count = min(every, len(todo) - start)
+            pks = todo[start : start + count]
+            posts = [targets[pk] for pk in pks if pk in targets]
+            # The rest are skipped: disconnected, deleted, or without a gateway.
+            tally = records.Tally(skipped=count - len(posts))
+            future = sender.add(posts, body) if posts else None
+            yield _Stretch(batch, count, tally, future, last=start == starts[-1])
 
 
 def _targets(pks: list[int]) -> dict[int, Target]:
@@ -123,13 +176,10 @@ def _targets(pks: list[int]) -> dict[int, Target]:
     }
 
 
-def _settle(
-    batch: SendBatch,
-    worker: str,
-    posted: tuple[int, records.Tally, Future[list[Delivery]] | None],
-) -> bool:
-    count, tally, future = posted
-    deliveries = future.result() if future is not None else []
+def _settle(worker: str, stretch: _Stretch, lost: set[int]) -> int:
+    """Wait for the stretch's posts and record them; 1 when that finished its batch."""
+    tally = stretch.tally
+    deliveries = stretch.future.result() if stretch.future is not None else []
     mark_gone([d.pk for d in deliveries if d.verdict is Verdict.GONE])
     for delivery in deliveries:
         if delivery.verdict is Verdict.SENT:
@@ -141,7 +191,16 @@ def _settle(
             tally.throttled += 1
         else:
             tally.failed += 1
-    return records.checkpoint(batch, worker, count, tally)
+    batch = stretch.batch
+    if batch.pk in lost:
+        return 0
+    if not records.checkpoint(batch, worker, stretch.count, tally):
+        lost.add(batch.pk)
+        return 0
+    if not stretch.last or not records.finish_batch(batch, worker):
+        return 0
+    metrics.batch_completed()
+    return 1
 
 
 def enqueue_send(

@@ -140,6 +140,16 @@ def claim(batch_id: int, worker: str) -> SendBatch | None:
     return batch
 
 
+def claim_next(record_id: int, worker: str) -> SendBatch | None:
+    """Take the send's first pending batch that no other worker takes first, if any."""
+    pending = SendBatch.objects.filter(record_id=record_id, state=SendBatch.State.PENDING)
+    for pk in pending.order_by("index").values_list("pk", flat=True)[:5]:
+        batch = claim(pk, worker)
+        if batch is not None:
+            return batch
+    return None
+
+
 def checkpoint(batch: SendBatch, worker: str, settled: int, tally: Tally) -> bool:
     """Record that ``settled`` more recipients are done, and renew the lease; ``False``
     when the lease was lost (the worker must stop: another one has the batch)."""
