@@ -133,7 +133,14 @@ def _load_sql(without_gateway: bool, count: bool) -> str:
 def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSession | None:
     """Mark the connection's session disconnected and return it (``None`` if unknown),
     in one ``UPDATE ... RETURNING``."""
-    sql = statement(("close_session", gateway is None), lambda: _close_sql(gateway is None))
+    # Outside a transaction of the caller's, on PostgreSQL, the statement commits without
+    # waiting for the disk: $disconnect is best effort, and a row a crash leaves
+    # connected is what a lost $disconnect leaves, which liveness probes settle.
+    lazy_commit = connection.vendor == "postgresql" and not connection.in_atomic_block
+    sql = statement(
+        ("close_session", gateway is None, lazy_commit),
+        lambda: _close_sql(gateway is None, lazy_commit),
+    )
     params: list[Any] = [
         False,
         connection.ops.adapt_datetimefield_value(timezone.now()),
@@ -152,7 +159,7 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
     return session
 
 
-def _close_sql(without_gateway: bool) -> str:
+def _close_sql(without_gateway: bool, lazy_commit: bool) -> str:
     table, column = table_and_columns(WebSocketSession)
     concrete = WebSocketSession._meta.concrete_fields
     return (
@@ -161,7 +168,9 @@ def _close_sql(without_gateway: bool) -> str:
         f"{column['updated_on']} = %s "
         f"WHERE {column['connection_id']} = %s "
         f"AND {column['api_gateway']} {'IS NULL' if without_gateway else '= %s'} "
-        f"RETURNING {', '.join(column[field.name] for field in concrete)}"
+        # Local to the statement's own transaction: asynchronous commit for this write.
+        + ("AND set_config('synchronous_commit', 'off', true) = 'off' " if lazy_commit else "")
+        + f"RETURNING {', '.join(column[field.name] for field in concrete)}"
     )
 
 

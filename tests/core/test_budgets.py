@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_aws_api_gateway_websockets.models import ApiGateway
+from django_aws_api_gateway_websockets.models import ApiGateway, WebSocketSession
 from django_aws_api_gateway_websockets.testing import ApiGatewayRequests
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,6 +101,22 @@ def test_disconnect_exactly_1(warm):
     sql = statements(ws.disconnect)
     assert len(sql) == 1, sql
     assert sql[0].startswith("UPDATE")
+    assert not WebSocketSession.objects.get(connection_id=ws.connection_id).connected
+
+
+@pytest.mark.postgres
+def test_disconnect_commits_without_waiting_for_the_disk_and_only_itself(warm):
+    """On PostgreSQL the disconnect's own commit is asynchronous (best effort, as
+    $disconnect is); the connection's setting is untouched afterwards."""
+    client, gateway, user = warm
+    ws = ApiGatewayRequests(client, api_id=gateway.api_id)
+    ws.connect(token=ws.issue_token(user))
+    (sql,) = statements(ws.disconnect)
+    assert "set_config('synchronous_commit', 'off', true)" in sql
+    assert not WebSocketSession.objects.get(connection_id=ws.connection_id).connected
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
 
 
 def test_token_issue(warm):
