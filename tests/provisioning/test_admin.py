@@ -137,3 +137,22 @@ def test_deleting_a_gateway_keeps_its_api_in_aws(
         gateway.delete()
 
     assert "chat" in routes_by_key(reader, api_id)
+
+
+def test_create_action_skips_a_created_gateway_without_calling_aws(admin_client, gateway, reader):
+    # 4.1.0 calls create_gateway only for gateways that need creating.
+    gateway.create_gateway()
+    before = len(reader.get_apis()["Items"])
+    assert act(admin_client, "create_api_gateway", gateway) == ["Chat API already created"]
+    assert len(reader.get_apis()["Items"]) == before
+
+
+def test_an_unexpected_failure_is_reported_by_its_kind(admin_client, gateway, monkeypatch):
+    # 4.1.0 reported any failure as "Failed to create ...: <ErrorClass>", not a 500.
+    def fail(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(ApiGateway, "create_gateway", fail)
+    assert act(admin_client, "create_api_gateway", gateway) == [
+        "Failed to create Chat API: RuntimeError"
+    ]

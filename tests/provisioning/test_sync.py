@@ -209,7 +209,7 @@ def test_a_bad_secret_set_after_creation_fails_the_push_cleanly(
     deployed, settings, django_capture_on_commit_callbacks
 ):
     settings.WEBSOCKETS = {"gateway_secret": "too short"}
-    deployed.api_description = "changed"
+    deployed.target_base_endpoint = "https://other.example.com/ws/"  # repoints integrations
 
     with (
         collect_deferred_sync_errors() as errors,
@@ -229,3 +229,29 @@ def test_sync_needs_a_created_api(gateway):
         gateway.sync_to_aws()
     with pytest.raises(ValueError, match="not been created"):
         gateway.sync_from_aws()
+
+
+def test_push_gateway_sends_only_the_fields_named_as_4_1_0_did(deployed, reader):
+    # 4.1.0: ``fields`` names the record fields that changed; only they reach AWS.
+    reader.update_api(ApiId=deployed.api_id, Description="set in the console")
+    deployed.api_name = "Renamed"
+
+    changes = deployed.sync_to_aws(fields=["api_name"])
+
+    api = reader.get_api(ApiId=deployed.api_id)
+    assert api["Name"] == "Renamed"
+    assert api["Description"] == "set in the console"
+    assert changes[0] == "updated API Name"
+
+
+def test_push_gateway_with_no_synced_field_calls_nothing(deployed, reader):
+    before = deployments(reader, deployed.api_id)
+    assert deployed.sync_to_aws(fields=["tags"]) == []
+    assert deployments(reader, deployed.api_id) == before
+
+
+def test_a_stage_description_change_only_redeploys(deployed, reader):
+    before = deployments(reader, deployed.api_id)
+    changes = deployed.sync_to_aws(fields=["stage_description"])
+    assert [c.split()[0] for c in changes] == ["deployed"]
+    assert deployments(reader, deployed.api_id) == before + 1

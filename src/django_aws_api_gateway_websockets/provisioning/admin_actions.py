@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .create import ClaimError
 from .deferred import collect_deferred_sync_errors
-from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
+from .errors import ApiGatewaySyncError, describe_error
 from .seams import admin_messages
 
 logger = logging.getLogger(__name__)
@@ -47,12 +47,15 @@ def create_api_gateway(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
     for gateway in _rows(queryset):
+        if not gateway.needs_api_creation:
+            admin_messages().info(request, f"{gateway.api_name} already created")
+            continue
         _audit("Create API Gateway", gateway, request)
         try:
             created = gateway.create_gateway()
         except (ValueError, ClaimError) as exc:
             admin_messages().error(request, f"{gateway.api_name}: {exc}")
-        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+        except Exception as exc:  # reported by kind, as 4.1.0 did: one gateway, one message
             _failed(request, f"Failed to create {gateway.api_name}", exc)
         else:
             if created:
@@ -66,12 +69,15 @@ def create_custom_domain(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
     for gateway in _rows(queryset):
+        if not (gateway.needs_custom_domain or gateway.needs_api_creation):
+            admin_messages().info(request, f"{gateway.domain_name} custom domain already created")
+            continue
         _audit("Create Custom Domain", gateway, request)
         try:
             created = gateway.create_custom_domain()
         except ValueError as exc:
             admin_messages().error(request, f"{gateway.api_name}: {exc}")
-        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+        except Exception as exc:  # reported by kind, as 4.1.0 did: one gateway, one message
             _failed(request, f"Failed to create custom domain for {gateway.api_name}", exc)
         else:
             if created is False:

@@ -88,6 +88,8 @@ def _ensure_route_response(
     client: Any, api_id: str, state: ApiState, route: dict[str, Any], spec: RouteSpec
 ) -> list[str]:
     """A ``$default`` route response exists exactly when the records ask for one."""
+    if spec.route_response is None:
+        return []
     route_id = route["RouteId"]
     responses = state.route_responses.get(route_id, [])
     if spec.route_response and not responses:

@@ -7,6 +7,7 @@ integrations, additional routes, route responses) and redeploys if anything chan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..models import ApiGateway, ApiGatewayAdditionalRoute
@@ -66,29 +67,53 @@ def _read_existing_api(client: Any, gateway: ApiGateway) -> tuple[ApiState, dict
     return state, state.api
 
 
+#: Which record field sets which API attribute.
+API_ATTRIBUTE_FIELDS = {
+    "Name": "api_name",
+    "Description": "api_description",
+    "RouteSelectionExpression": "route_selection_expression",
+    "ApiKeySelectionExpression": "api_key_selection_expression",
+}
+
+#: Record fields the default routes' integrations and route response are built from.
+DEFAULT_ROUTE_FIELDS = {"target_base_endpoint", "default_route_response"}
+
+
 def push_gateway(
-    gateway: ApiGateway, client: Any = None, fields: list[str] | None = None
+    gateway: ApiGateway, client: Any = None, fields: Any = None
 ) -> list[str]:
-    """Make AWS match the records; ``fields`` limits the push to the gateway's own routes."""
+    """Make AWS match the records. ``fields``, as in 4.1.0, names the record fields that
+    changed: only what they set is pushed (a stage description only redeploys), and the
+    additional routes and the stage are left alone; ``None`` pushes everything."""
     _require_deployed(gateway)
+    wanted = set(SYNCED_GATEWAY_FIELDS if fields is None else fields)
+    if not wanted & set(SYNCED_GATEWAY_FIELDS):
+        return []
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
         state, api = _read_existing_api(client, gateway)
         changes = []
-        differences = api_differences(gateway, api)
+        differences = {
+            key: value
+            for key, value in api_differences(gateway, api).items()
+            if API_ATTRIBUTE_FIELDS[key] in wanted
+        }
         if differences:
             client.update_api(ApiId=gateway.api_id, **differences)
             changes.append(f"updated API {', '.join(sorted(differences))}")
-        for spec in default_route_specs(gateway):
-            changes += ensure_route(client, gateway.api_id, state, spec).changes
+        if wanted & DEFAULT_ROUTE_FIELDS:
+            for spec in default_route_specs(gateway):
+                if "default_route_response" not in wanted:
+                    spec = replace(spec, route_response=None)
+                changes += ensure_route(client, gateway.api_id, state, spec).changes
         if fields is None:
             for route in gateway.additional_routes.order_by("pk"):
                 changes += _push_route(client, gateway, route, state)
-        if ensure_stage(client, gateway, state):
-            changes.append(f"created stage {gateway.effective_stage_name}")
-        if changes or (fields and "stage_description" in fields):
-            changes.append(f"deployed {deploy(client, gateway)}")
+            if ensure_stage(client, gateway, state):
+                changes.append(f"created stage {gateway.effective_stage_name}")
+        if changes or (fields is not None and "stage_description" in wanted):
+            changes.append(f"deployed {gateway.deploy_api(client)}")
             record(gateway, deployment_id=gateway.deployment_id)
         return changes
 
