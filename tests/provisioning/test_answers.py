@@ -9,6 +9,7 @@ from django_aws_api_gateway_websockets.provisioning.spec import (
     integration_attributes,
     integration_differences,
 )
+from django_aws_api_gateway_websockets.provisioning.state import text_of
 
 URI = "https://example.com/ws/default"
 
@@ -36,3 +37,13 @@ def test_an_answer_with_other_type_or_parameters_differs():
     assert integration_differences(URI, answer) == ["request parameters", "type HTTP -> HTTP_PROXY"]
     answer |= {"IntegrationType": "HTTP_PROXY", "RequestParameters": wanted["RequestParameters"]}
     assert integration_differences(URI, answer) == []
+
+
+def test_ids_read_from_answers_are_stored_as_text():
+    # 4.1.0 stored whatever a client answered as text, so a stand-in client's ids save.
+    class StandIn:
+        def __str__(self) -> str:
+            return "r1"
+
+    assert text_of("abc") == "abc"
+    assert text_of(StandIn()) == "r1"

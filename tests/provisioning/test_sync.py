@@ -255,3 +255,39 @@ def test_a_stage_description_change_only_redeploys(deployed, reader):
     changes = deployed.sync_to_aws(fields=["stage_description"])
     assert [c.split()[0] for c in changes] == ["deployed"]
     assert deployments(reader, deployed.api_id) == before + 1
+
+
+def test_a_route_gone_from_aws_is_deleted_locally_without_a_deployment(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    # 4.1.0 looks the route up first: one already gone changes nothing in AWS.
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    reader.delete_route(ApiId=deployed.api_id, RouteId=route.route_id)
+    before = deployments(reader, deployed.api_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        route.delete()
+
+    assert not ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).exists()
+    assert deployments(reader, deployed.api_id) == before
+
+
+def test_a_route_not_deployed_is_deleted_locally_only(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(deployed=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ApiGatewayAdditionalRoute.objects.get(pk=route.pk).delete()
+
+    assert "chat" in routes_by_key(reader, deployed.api_id)
+
+
+def test_an_update_fields_save_never_pushes(deployed, reader, django_capture_on_commit_callbacks):
+    # 4.1.0: a save with update_fields writes those columns only and never calls AWS.
+    deployed.api_description = "local only"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        deployed.save(update_fields=["api_description"])
+    assert callbacks == []
+    assert reader.get_api(ApiId=deployed.api_id).get("Description", "") != "local only"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import models
 
 from ..conf import get_boolean_setting
 from .domain import hosted_zone_id
@@ -59,7 +59,7 @@ def save_gateway(
             gateway.target_base_endpoint += "/"
         gateway.hosted_zone_id = hosted_zone_id(gateway)
         gateway.full_clean()
-    changed = changed_fields(gateway)
+    changed = changed_fields(gateway) if full else []  # update_fields saves never push
     save()
     remember(gateway)
     if changed and gateway.is_deployed and push_enabled(push_to_aws):
@@ -93,13 +93,9 @@ def delete_route_record(
     route: ApiGatewayAdditionalRoute, delete: Callable[[], Any], push_to_aws: bool | None
 ) -> Any:
     """Outside a transaction AWS goes first, so a failure keeps the record; inside one,
-    AWS follows the commit."""
-    push = bool(route.route_id) and route.api_gateway.is_deployed and push_enabled(push_to_aws)
+    AWS follows the commit. A route never deployed is deleted locally only (as in 4.1.0)."""
+    push = route.deployed and route.api_gateway.is_deployed and push_enabled(push_to_aws)
     route.aws_delete_handled = True  # type: ignore[attr-defined]  # not again by the receiver
-    if push and not connection.in_atomic_block:
-        remove_route(route)
-        return delete()
-    result = delete()
     if push:
         after_commit(partial(remove_route, route))
-    return result
+    return delete()

@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import is_not_found
 from .spec import ROUTE_RESPONSE_KEY, RouteSpec, integration_attributes, integration_differences
-from .state import ApiState, integration_id_of
+from .state import ApiState, integration_id_of, text_of
 
 
 @dataclass
@@ -69,7 +69,9 @@ def ensure_route(
         state.routes[spec.key] = state.routes[spec.key] | route
         changes.append(f"updated route {spec.key}")
     changes += _ensure_route_response(client, api_id, state, state.routes[spec.key], spec)
-    return RouteIds(state.routes[spec.key]["RouteId"], integration["IntegrationId"], changes)
+    return RouteIds(
+        text_of(state.routes[spec.key]["RouteId"]), text_of(integration["IntegrationId"]), changes
+    )
 
 
 def route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from .spec import (
     api_attributes,
     default_route_specs,
 )
-from .state import ApiState, integration_id_of, read_api_state
+from .state import ApiState, integration_id_of, paged, read_api_state
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -163,14 +163,23 @@ def push_route(
 def remove_route(
     route: ApiGatewayAdditionalRoute, client: Any = None, deploy_after: bool = True
 ) -> list[str]:
-    """Delete one additional route and its integration in AWS."""
+    """Delete one additional route and its integration in AWS. The route is looked up
+    first, by its stored id or else its key, as 4.1.0 did: one already gone is no change."""
     gateway = route.api_gateway
-    if not gateway.is_deployed or not route.route_id:
+    if not gateway.is_deployed or not route.deployed:
         return []
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        changes = delete_route(client, gateway.api_id, route.route_id, route.integration_id)
+        routes = list(paged(client.get_routes, ApiId=gateway.api_id))
+        aws_route = next((r for r in routes if r["RouteId"] == route.route_id), None) or next(
+            (r for r in routes if r["RouteKey"] == route.route_key), None
+        )
+        if aws_route is None:
+            return []
+        changes = delete_route(
+            client, gateway.api_id, aws_route["RouteId"], integration_id_of(aws_route)
+        )
         if changes and deploy_after:
             changes.append(f"deployed {deploy(client, gateway)}")
             record(gateway, deployment_id=gateway.deployment_id)
