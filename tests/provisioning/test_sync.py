@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 from django_aws_api_gateway_websockets.provisioning import (
@@ -68,7 +69,26 @@ def test_pushing_can_be_switched_off(
         ).save(**kwargs)
 
     assert uri_of(reader, deployed.api_id, "$default") == "https://www.example.com/ws/default"
-    assert "later" not in routes_by_key(reader, deployed.api_id)
+    # As in 4.1.0, only push_to_aws=False keeps a new route out of AWS: with the setting
+    # off it is still created, at once.
+    assert ("later" in routes_by_key(reader, deployed.api_id)) is (opt_out == "setting")
+
+
+def test_a_new_route_is_created_at_once_inside_a_transaction(deployed, reader):
+    # 4.1.0: the caller reads the new route's AWS ids right after save().
+    route = add_route(deployed, "typing")
+    assert route.deployed
+    assert routes_by_key(reader, deployed.api_id)["typing"]["RouteId"] == route.route_id
+
+
+def test_with_pushing_off_a_new_route_failure_raises_the_aws_error(
+    deployed, settings, apigw, fail_once
+):
+    settings.WEBSOCKETS = {"push_changes_to_aws": False}
+    fail_once(apigw, "CreateIntegration")
+    with pytest.raises(ClientError) as raised:
+        add_route(deployed, "typing")
+    assert not isinstance(raised.value, ApiGatewaySyncError)
 
 
 def test_saving_without_changes_calls_nothing(deployed, apigw, django_capture_on_commit_callbacks):

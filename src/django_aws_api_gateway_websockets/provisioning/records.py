@@ -17,6 +17,7 @@ from django.db import models
 from ..conf import get_boolean_setting
 from .domain import hosted_zone_id
 from .seams import after_commit
+from .errors import ApiGatewaySyncError
 from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
 
 if TYPE_CHECKING:
@@ -72,14 +73,25 @@ def save_route(
     push_to_aws: bool | None,
     full: bool,
 ) -> None:
+    """As in 4.1.0, a new route on a deployed gateway is created in AWS at once (the
+    caller reads its ids after ``save()``), even with ``push_changes_to_aws`` off, where a
+    failure raises AWS's own error; changes to a deployed route follow the commit."""
     if full:
         route.full_clean()
     changed = changed_fields(route)
     previous_key = getattr(route, "_loaded_values", {}).get("route_key", "")
     save()
     remember(route)
-    wanted = changed or not route.deployed
-    if wanted and route.api_gateway.is_deployed and push_enabled(push_to_aws):
+    if push_to_aws is False or not route.api_gateway.is_deployed:
+        return
+    if not route.deployed:
+        try:
+            push_route(route)
+        except ApiGatewaySyncError as exc:
+            if push_enabled(push_to_aws) or exc.__cause__ is None:
+                raise
+            raise exc.__cause__ from None
+    elif changed and push_enabled(push_to_aws):
         after_commit(
             partial(
                 push_route,
