@@ -311,3 +311,32 @@ def test_an_update_fields_save_never_pushes(deployed, reader, django_capture_on_
         deployed.save(update_fields=["api_description"])
     assert callbacks == []
     assert reader.get_api(ApiId=deployed.api_id).get("Description", "") != "local only"
+
+
+def test_a_deferred_failure_nobody_collects_is_raised_at_commit(
+    deployed, apigw, fail_once, django_capture_on_commit_callbacks
+):
+    # 4.1.0: "otherwise raised when the transaction commits"; the local change is kept.
+    fail_once(apigw, "UpdateApi")
+    deployed.api_description = "kept"
+    with (
+        pytest.raises(ApiGatewaySyncError, match="TooManyRequestsException"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deployed.save()
+    deployed.refresh_from_db()
+    assert deployed.api_description == "kept"
+
+
+def test_a_change_of_api_fields_only_is_sent_without_reading_aws(deployed, apigw):
+    # 4.1.0's sequence for a changed description: UpdateApi, then CreateDeployment.
+    calls: list[str] = []
+    apigw.meta.events.register(
+        "before-call.apigatewayv2", lambda model, **kw: calls.append(model.name)
+    )
+    deployed.api_description = "new"
+    try:
+        deployed.sync_to_aws(apigw, fields=["api_description"])
+    finally:
+        apigw.meta.events.unregister("before-call.apigatewayv2")
+    assert calls == ["UpdateApi", "CreateDeployment"]

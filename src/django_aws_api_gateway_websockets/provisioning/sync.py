@@ -92,22 +92,22 @@ def push_gateway(
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state, api = _read_existing_api(client, gateway)
         changes = []
-        differences = {
-            key: value
-            for key, value in api_differences(gateway, api).items()
-            if API_ATTRIBUTE_FIELDS[key] in wanted
-        }
+        if fields is None or wanted & DEFAULT_ROUTE_FIELDS:
+            state, api = _read_existing_api(client, gateway)
+            differences = api_differences(gateway, api)
+        else:  # as 4.1.0: the named API attributes are sent without reading AWS first
+            state, differences = None, api_attributes(gateway)
+        differences = {k: v for k, v in differences.items() if API_ATTRIBUTE_FIELDS[k] in wanted}
         if differences:
             client.update_api(ApiId=gateway.api_id, **differences)
             changes.append(f"updated API {', '.join(sorted(differences))}")
-        if wanted & DEFAULT_ROUTE_FIELDS:
+        if state is not None and wanted & DEFAULT_ROUTE_FIELDS:
             for spec in default_route_specs(gateway):
                 if "default_route_response" not in wanted:
                     spec = replace(spec, route_response=None)
                 changes += ensure_route(client, gateway.api_id, state, spec).changes
-        if fields is None:
+        if state is not None and fields is None:
             for route in gateway.additional_routes.order_by("pk"):
                 changes += _push_route(client, gateway, route, state)
             if ensure_stage(client, gateway, state):
