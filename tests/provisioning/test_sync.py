@@ -340,3 +340,19 @@ def test_a_change_of_api_fields_only_is_sent_without_reading_aws(deployed, apigw
     finally:
         apigw.meta.events.unregister("before-call.apigatewayv2")
     assert calls == ["UpdateApi", "CreateDeployment"]
+
+
+def test_a_changed_url_is_sent_alone(deployed, apigw, reader):
+    # 4.1.0's UpdateIntegration for a moved route carries the new IntegrationUri only.
+    sent: list[dict] = []
+    event = "provide-client-params.apigatewayv2.UpdateIntegration"
+    apigw.meta.events.register(event, lambda params, **kw: sent.append(dict(params)))
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    route.integration_url = "https://www.example.com/ws/chat-v2"
+    route.save(push_to_aws=False)
+    try:
+        deployed.sync_to_aws(apigw)
+    finally:
+        apigw.meta.events.unregister(event)
+    assert [sorted(params) for params in sent] == [["ApiId", "IntegrationId", "IntegrationUri"]]
+    assert uri_of(reader, deployed.api_id, "chat") == "https://www.example.com/ws/chat-v2"

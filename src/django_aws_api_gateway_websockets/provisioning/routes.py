@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import is_not_found
-from .spec import ROUTE_RESPONSE_KEY, RouteSpec, integration_attributes, integration_differences
+from .spec import (
+    ROUTE_RESPONSE_KEY,
+    RouteSpec,
+    integration_attributes,
+    integration_differences,
+    integration_update,
+)
 from .state import ApiState, integration_id_of, text_of
 
 
@@ -30,10 +36,10 @@ def ensure_route(
     changes: list[str] = []
     route = state.routes.get(spec.key)
     if route is None and previous_key and previous_key in state.routes:
-        route = client.update_route(
+        client.update_route(
             ApiId=api_id, RouteId=state.routes[previous_key]["RouteId"], RouteKey=spec.key
         )
-        state.routes[spec.key] = state.routes.pop(previous_key) | route
+        route = state.routes[spec.key] = state.routes.pop(previous_key) | {"RouteKey": spec.key}
         changes.append(f"renamed route {previous_key} to {spec.key}")
     integration_id = integration_id_of(route) if route else ""
     integration = state.integrations.get(integration_id) if integration_id else None
@@ -47,12 +53,12 @@ def ensure_route(
         state.integrations[integration["IntegrationId"]] = integration
     differences = integration_differences(spec.uri, integration)
     if differences:
-        updated = client.update_integration(
-            ApiId=api_id,
-            IntegrationId=integration["IntegrationId"],
-            **integration_attributes(spec.uri),
+        update = integration_update(spec.uri, integration)
+        client.update_integration(
+            ApiId=api_id, IntegrationId=integration["IntegrationId"], **update
         )
-        state.integrations[integration["IntegrationId"]] = updated
+        # What was sent is what AWS now holds; the answer is not needed.
+        integration = state.integrations[integration["IntegrationId"]] = integration | update
         changes.append(f"updated integration of {spec.key}: {', '.join(differences)}")
     target = f"integrations/{integration['IntegrationId']}"
     selection = ROUTE_RESPONSE_KEY if spec.route_response else None
@@ -63,10 +69,9 @@ def ensure_route(
     elif route.get("Target") != target or (
         spec.route_response and route.get("RouteResponseSelectionExpression") != selection
     ):
-        route = client.update_route(
-            ApiId=api_id, RouteId=route["RouteId"], **route_attributes(spec.key, target, selection)
-        )
-        state.routes[spec.key] = state.routes[spec.key] | route
+        attributes = route_attributes(spec.key, target, selection)
+        client.update_route(ApiId=api_id, RouteId=route["RouteId"], **attributes)
+        state.routes[spec.key] = state.routes[spec.key] | attributes
         changes.append(f"updated route {spec.key}")
     changes += _ensure_route_response(client, api_id, state, state.routes[spec.key], spec)
     return RouteIds(

@@ -125,6 +125,15 @@ def integration_differences(spec_uri: str, actual: dict[str, Any]) -> list[str]:
     return differences
 
 
+def integration_update(spec_uri: str, actual: dict[str, Any]) -> dict[str, Any]:
+    """What an ``UpdateIntegration`` sends to bring ``actual`` in line: the URI alone when
+    only it differs (4.1.0's call), else every attribute; nothing when nothing differs."""
+    differences = integration_differences(spec_uri, actual)
+    if differences and len(differences) == 1 and actual.get("IntegrationUri") != spec_uri:
+        return {"IntegrationUri": spec_uri}
+    return integration_attributes(spec_uri) if differences else {}
+
+
 def domain_configuration(gateway: ApiGateway) -> dict[str, str]:
     """The input fields of a regional domain; AWS fills in the output ones."""
     return {
