@@ -43,6 +43,10 @@ def ensure_route(
         changes.append(f"renamed route {previous_key} to {spec.key}")
     integration_id = integration_id_of(route) if route else ""
     integration = state.integrations.get(integration_id) if integration_id else None
+    if integration is None and integration_id:
+        # AWS keeps a route's target; a listing that leaves it out does not make it gone
+        # (4.1.0 updated it by the route's id), so it is updated, never duplicated.
+        integration = state.integrations[integration_id] = {"IntegrationId": integration_id}
     if integration is None:
         integration = state.orphan_integration(spec.uri)
         if integration is None:
