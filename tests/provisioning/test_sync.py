@@ -10,6 +10,9 @@ from django_aws_api_gateway_websockets.provisioning import (
     ApiGatewaySyncError,
     collect_deferred_sync_errors,
 )
+from django_aws_api_gateway_websockets.provisioning.routes import ensure_route
+from django_aws_api_gateway_websockets.provisioning.spec import RouteSpec
+from django_aws_api_gateway_websockets.provisioning.state import read_api_state
 
 from .test_create import add_route, integrations_by_id, routes_by_key
 
@@ -356,3 +359,14 @@ def test_a_changed_url_is_sent_alone(deployed, apigw, reader):
         apigw.meta.events.unregister(event)
     assert [sorted(params) for params in sent] == [["ApiId", "IntegrationId", "IntegrationUri"]]
     assert uri_of(reader, deployed.api_id, "chat") == "https://www.example.com/ws/chat-v2"
+
+
+def test_a_target_left_out_of_a_listing_is_updated_by_its_id(deployed, apigw, reader):
+    state = read_api_state(apigw, deployed.api_id, deployed.effective_stage_name, "")
+    state.integrations.clear()  # as a listing that leaves the route's target out
+    before = set(integrations_by_id(reader, deployed.api_id))
+
+    ensure_route(apigw, deployed.api_id, state, RouteSpec("chat", "https://a.test/chat", None))
+
+    assert set(integrations_by_id(reader, deployed.api_id)) == before
+    assert uri_of(reader, deployed.api_id, "chat") == "https://a.test/chat"
