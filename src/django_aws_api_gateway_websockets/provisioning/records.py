@@ -16,8 +16,8 @@ from django.db import models
 
 from ..conf import get_boolean_setting
 from .domain import hosted_zone_id
-from .seams import after_commit
 from .errors import ApiGatewaySyncError
+from .seams import after_commit
 from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
 
 if TYPE_CHECKING:

@@ -12,8 +12,9 @@ from typing import Any
 def boto3_client(service: str = "apigatewayv2") -> Any:
     from .. import models
 
-    # The default service is asked for as 4.1.0 asked: ``get_boto3_client()``.
-    return models.get_boto3_client() if service == "apigatewayv2" else models.get_boto3_client(service)
+    if service == "apigatewayv2":  # asked for as 4.1.0 asked: ``get_boto3_client()``
+        return models.get_boto3_client()
+    return models.get_boto3_client(service)
 
 
 def after_commit(operation: Callable[[], Any]) -> Any:

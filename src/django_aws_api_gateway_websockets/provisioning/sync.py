@@ -79,9 +79,7 @@ API_ATTRIBUTE_FIELDS = {
 DEFAULT_ROUTE_FIELDS = {"target_base_endpoint", "default_route_response"}
 
 
-def push_gateway(
-    gateway: ApiGateway, client: Any = None, fields: Any = None
-) -> list[str]:
+def push_gateway(gateway: ApiGateway, client: Any = None, fields: Any = None) -> list[str]:
     """Make AWS match the records. ``fields``, as in 4.1.0, names the record fields that
     changed: only what they set is pushed (a stage description only redeploys), and the
     additional routes and the stage are left alone; ``None`` pushes everything."""
