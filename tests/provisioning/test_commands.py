@@ -176,3 +176,27 @@ def test_print_iam_policy_uses_sts_account(gateway, reader):
 def test_print_iam_policy_rejects_a_bad_account(gateway):
     with pytest.raises(CommandError, match="12-digit"):
         run("printIamPolicy", "--pk", gateway.pk, "--account-id", "12x")
+
+
+def test_update_integrations_keeps_other_request_parameters(gateway, reader, settings):
+    # 4.1.0 added the secret to an integration's parameters and kept the others.
+    create(gateway)
+    route = routes_by_key(reader, gateway.api_id)["$default"]
+    integration_id = route["Target"].split("/")[1]
+    extra = {"integration.request.header.X-Extra": "'1'"}
+    reader.update_integration(
+        ApiId=gateway.api_id,
+        IntegrationId=integration_id,
+        RequestParameters={"integration.request.header.connectionId": "context.connectionId"}
+        | extra,
+    )
+    settings.WEBSOCKETS = {"gateway_secret": "n" * 40}
+
+    assert integration_id in run("updateApiGatewayIntegrations", "--dry-run")
+    run("updateApiGatewayIntegrations")
+
+    parameters = reader.get_integration(ApiId=gateway.api_id, IntegrationId=integration_id)[
+        "RequestParameters"
+    ]
+    assert parameters["integration.request.header.X-Ws-Gateway-Secret"] == "'" + "n" * 40 + "'"
+    assert parameters["integration.request.header.X-Extra"] == "'1'"
