@@ -370,3 +370,16 @@ def test_a_target_left_out_of_a_listing_is_updated_by_its_id(deployed, apigw, re
 
     assert set(integrations_by_id(reader, deployed.api_id)) == before
     assert uri_of(reader, deployed.api_id, "chat") == "https://a.test/chat"
+
+
+def test_a_full_sync_redeploys_a_changed_stage_description(deployed, reader):
+    # 4.1.0's full sync compares the served deployment's description with the record.
+    deployed.stage_description = "v2"
+    deployed.save(push_to_aws=False)
+    before = deployments(reader, deployed.api_id)
+
+    changes = deployed.sync_to_aws()
+
+    assert changes[0] == "updated the stage description"
+    assert deployments(reader, deployed.api_id) == before + 1
+    assert deployed.sync_to_aws() == []

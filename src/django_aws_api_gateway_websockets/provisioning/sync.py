@@ -21,7 +21,7 @@ from .spec import (
     api_attributes,
     default_route_specs,
 )
-from .state import ApiState, integration_id_of, paged, read_api_state
+from .state import ApiState, get_or_none, integration_id_of, paged, read_api_state
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -100,7 +100,7 @@ def push_gateway(gateway: ApiGateway, client: Any = None, fields: Any = None) ->
         if differences:
             client.update_api(ApiId=gateway.api_id, **differences)
             changes.append(f"updated API {', '.join(sorted(differences))}")
-        if state is not None and wanted & DEFAULT_ROUTE_FIELDS:
+        if state is not None and wanted & DEFAULT_ROUTE_FIELDS and gateway.target_base_endpoint:
             for spec in default_route_specs(gateway):
                 if "default_route_response" not in wanted:
                     spec = replace(spec, route_response=None)
@@ -110,12 +110,27 @@ def push_gateway(gateway: ApiGateway, client: Any = None, fields: Any = None) ->
                 changes += _push_route(client, gateway, route, state)
             if ensure_stage(client, gateway, state):
                 changes.append(f"created stage {gateway.effective_stage_name}")
+            elif stage_description_differs(client, gateway, state):
+                changes.append("updated the stage description")
         if changes or (fields is not None and "stage_description" in wanted):
             changes.append(f"deployed {gateway.deploy_api(client)}")
             record(gateway, deployment_id=gateway.deployment_id)
         return changes
 
     return _guarded(gateway, work)
+
+
+def stage_description_differs(client: Any, gateway: ApiGateway, state: ApiState) -> bool:
+    """Whether the deployment the stage serves was made with another stage description
+    (a deployment carries it), as 4.1.0's full sync compared; the recorded deployment
+    stands in when the stage does not name one."""
+    deployment_id = (state.stage or {}).get("DeploymentId") or gateway.deployment_id
+    if not deployment_id:
+        return False
+    deployment = get_or_none(
+        client.get_deployment, ApiId=gateway.api_id, DeploymentId=deployment_id
+    )
+    return deployment is not None and deployment.get("Description", "") != gateway.stage_description
 
 
 def _push_route(
