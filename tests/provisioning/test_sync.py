@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 from django_aws_api_gateway_websockets.provisioning import (
@@ -383,3 +384,20 @@ def test_a_full_sync_redeploys_a_changed_stage_description(deployed, reader):
     assert changes[0] == "updated the stage description"
     assert deployments(reader, deployed.api_id) == before + 1
     assert deployed.sync_to_aws() == []
+
+
+def test_sync_from_aws_copies_the_served_deployment_and_its_description(deployed, apigw):
+    # 4.1.0's pull: the stage's deployment id and the description it was made with. moto
+    # cannot point a stage at a deployment, so AWS's answers come from a Stubber.
+    api = {"ApiId": deployed.api_id, "Name": deployed.api_name, "ApiEndpoint": "wss://x"}
+    with Stubber(apigw) as stub:
+        stub.add_response("get_api", api)
+        stub.add_response("get_routes", {"Items": []})
+        stub.add_response("get_integrations", {"Items": []})
+        stub.add_response("get_stage", {"StageName": "production", "DeploymentId": "dep2"})
+        stub.add_response("get_deployment", {"DeploymentId": "dep2", "Description": "console"})
+        deployed.sync_from_aws(apigw)
+
+    deployed.refresh_from_db()
+    assert deployed.deployment_id == "dep2"
+    assert deployed.stage_description == "console"

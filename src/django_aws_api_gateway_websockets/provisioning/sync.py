@@ -21,7 +21,7 @@ from .spec import (
     api_attributes,
     default_route_specs,
 )
-from .state import ApiState, get_or_none, integration_id_of, paged, read_api_state
+from .state import ApiState, get_or_none, integration_id_of, paged, read_api_state, text_of
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -208,12 +208,12 @@ def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
 
     def work() -> list[str]:
         state, _ = _read_existing_api(client, gateway)
-        return _pull_api(gateway, state) + _pull_routes(gateway, state)
+        return _pull_api(gateway, state, client) + _pull_routes(gateway, state)
 
     return _guarded(gateway, work)
 
 
-def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
+def _pull_api(gateway: ApiGateway, state: ApiState, client: Any) -> list[str]:
     assert state.api is not None
     fields = {
         "api_name": state.api.get("Name", gateway.api_name),
@@ -222,6 +222,15 @@ def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
         "api_key_selection_expression": state.api.get("ApiKeySelectionExpression", ""),
         "api_endpoint": state.api.get("ApiEndpoint", gateway.api_endpoint),
     }
+    # The deployment the stage serves, and the stage description it was made with (4.1.0).
+    deployment_id = (state.stage or {}).get("DeploymentId")
+    if deployment_id:
+        fields["deployment_id"] = text_of(deployment_id)
+        deployment = get_or_none(
+            client.get_deployment, ApiId=gateway.api_id, DeploymentId=deployment_id
+        )
+        if deployment is not None:
+            fields["stage_description"] = deployment.get("Description", "")
     default = state.integration_for("$default")
     uri = (default or {}).get("IntegrationUri", "")
     if uri.endswith(DEFAULT_ROUTE_KEYS["$default"]):
