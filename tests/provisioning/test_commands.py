@@ -200,3 +200,21 @@ def test_update_integrations_keeps_other_request_parameters(gateway, reader, set
     ]
     assert parameters["integration.request.header.X-Ws-Gateway-Secret"] == "'" + "n" * 40 + "'"
     assert parameters["integration.request.header.X-Extra"] == "'1'"
+
+
+def test_the_create_commands_call_the_models_methods(gateway, monkeypatch):
+    # As in 4.1.0: a project that overrides create_gateway/create_custom_domain is obeyed.
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        ApiGateway, "create_gateway", lambda self, **kw: calls.append(("api", kw)) or True
+    )
+    monkeypatch.setattr(ApiGateway, "needs_custom_domain", True)
+    monkeypatch.setattr(
+        ApiGateway, "create_custom_domain", lambda self: calls.append(("domain", {})) or True
+    )
+
+    run("createApiGateway", "--pk", gateway.pk)
+    run("createApiGateway", "--pk", gateway.pk, "--force")
+    run("createCustomDomain", "--pk", gateway.pk)
+
+    assert calls == [("api", {}), ("api", {"force": True}), ("domain", {})]
