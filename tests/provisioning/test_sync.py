@@ -401,3 +401,21 @@ def test_sync_from_aws_copies_the_served_deployment_and_its_description(deployed
     deployed.refresh_from_db()
     assert deployed.deployment_id == "dep2"
     assert deployed.stage_description == "console"
+
+
+def test_create_route_needs_only_the_api_as_in_4_1_0(deployed, apigw, reader):
+    # 4.1.0's create_route worked on an API not yet deployed (it is a provisioning step).
+    ApiGateway.objects.filter(pk=deployed.pk).update(deployment_id="", api_created=False)
+    gateway = ApiGateway.objects.get(pk=deployed.pk)
+    route = ApiGatewayAdditionalRoute(
+        api_gateway=gateway, name="late", route_key="late", integration_url="https://a.test/l"
+    )
+
+    route.create_route(apigw, deploy=False)
+
+    assert route.deployed
+    assert routes_by_key(reader, gateway.api_id)["late"]["RouteId"] == route.route_id
+    with pytest.raises(ValueError, match="not been created"):
+        ApiGatewayAdditionalRoute(api_gateway=ApiGateway(api_name="x"), route_key="k").create_route(
+            apigw
+        )

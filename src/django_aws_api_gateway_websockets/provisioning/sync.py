@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.utils.timezone import now
+
 from ..models import ApiGateway, ApiGatewayAdditionalRoute
 from .create import deploy, ensure_stage, record
 from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
@@ -144,9 +146,13 @@ def _push_route(
         existing = state.route_by_id(route.route_id)
         previous_key = existing["RouteKey"] if existing else ""
     ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route), previous_key)
-    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
-        route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
-    )
+    if route.pk is not None:  # an unsaved route is marked in memory only
+        ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
+            route_id=ids.route_id,
+            integration_id=ids.integration_id,
+            deployed=True,
+            updated_on=now(),
+        )
     route.route_id, route.integration_id, route.deployed = ids.route_id, ids.integration_id, True
     return ids.changes
 
@@ -157,9 +163,11 @@ def push_route(
     deploy_after: bool = True,
     previous_key: str = "",
 ) -> list[str]:
-    """Create or update one additional route in AWS (a renamed key is renamed)."""
+    """Create or update one additional route in AWS (a renamed key is renamed). As in
+    4.1.0 the API must exist (an ``api_id``), not yet be deployed."""
     gateway = route.api_gateway
-    _require_deployed(gateway)
+    if not gateway.api_id:
+        raise ValueError(f"{gateway.api_name} has not been created in AWS yet.")
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
