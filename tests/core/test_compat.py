@@ -149,7 +149,7 @@ def test_provisioning_gets_its_client_from_the_models_factory(db):
         pytest.raises(RuntimeError, match="the replaced factory"),
     ):
         gateway.sync_from_aws()
-    factory.assert_called_once_with("apigatewayv2")
+    factory.assert_called_once_with()  # the default service, asked for as 4.1.0 did
 
 
 def test_admin_actions_accept_a_list_of_rows_and_no_model_admin(db, rf):

@@ -137,3 +137,49 @@ def test_deleting_a_gateway_keeps_its_api_in_aws(
         gateway.delete()
 
     assert "chat" in routes_by_key(reader, api_id)
+
+
+def test_create_action_skips_a_created_gateway_without_calling_aws(admin_client, gateway, reader):
+    # 4.1.0 calls create_gateway only for gateways that need creating.
+    gateway.create_gateway()
+    before = len(reader.get_apis()["Items"])
+    assert act(admin_client, "create_api_gateway", gateway) == ["Chat API already created"]
+    assert len(reader.get_apis()["Items"]) == before
+
+
+def test_an_unexpected_failure_is_reported_by_its_kind(admin_client, gateway, monkeypatch):
+    # 4.1.0 reported any failure as "Failed to create ...: <ErrorClass>", not a 500.
+    def fail(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(ApiGateway, "create_gateway", fail)
+    assert act(admin_client, "create_api_gateway", gateway) == [
+        "Failed to create Chat API: RuntimeError"
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_creating_a_route_at_once_is_a_message_not_an_error_page(
+    admin_client, gateway, reader, apigw, fail_once
+):
+    # A new route is created in AWS during the save (4.1.0); the admin reports its
+    # failure as a message, as 4.1.0's save_model did, and keeps the record.
+    gateway.create_gateway()
+    fail_once(apigw, "CreateIntegration")
+    url = reverse("admin:django_aws_api_gateway_websockets_apigatewayadditionalroute_add")
+
+    response = admin_client.post(
+        url,
+        {
+            "api_gateway": gateway.pk,
+            "name": "typing",
+            "route_key": "typing",
+            "integration_url": "https://www.example.com/ws/typing",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert "Saved, but AWS was not updated: ClientError: TooManyRequestsException" in messages
+    assert ApiGatewayAdditionalRoute.objects.filter(route_key="typing", deployed=False).exists()

@@ -176,3 +176,45 @@ def test_print_iam_policy_uses_sts_account(gateway, reader):
 def test_print_iam_policy_rejects_a_bad_account(gateway):
     with pytest.raises(CommandError, match="12-digit"):
         run("printIamPolicy", "--pk", gateway.pk, "--account-id", "12x")
+
+
+def test_update_integrations_keeps_other_request_parameters(gateway, reader, settings):
+    # 4.1.0 added the secret to an integration's parameters and kept the others.
+    create(gateway)
+    route = routes_by_key(reader, gateway.api_id)["$default"]
+    integration_id = route["Target"].split("/")[1]
+    extra = {"integration.request.header.X-Extra": "'1'"}
+    reader.update_integration(
+        ApiId=gateway.api_id,
+        IntegrationId=integration_id,
+        RequestParameters={"integration.request.header.connectionId": "context.connectionId"}
+        | extra,
+    )
+    settings.WEBSOCKETS = {"gateway_secret": "n" * 40}
+
+    assert integration_id in run("updateApiGatewayIntegrations", "--dry-run")
+    run("updateApiGatewayIntegrations")
+
+    parameters = reader.get_integration(ApiId=gateway.api_id, IntegrationId=integration_id)[
+        "RequestParameters"
+    ]
+    assert parameters["integration.request.header.X-Ws-Gateway-Secret"] == "'" + "n" * 40 + "'"
+    assert parameters["integration.request.header.X-Extra"] == "'1'"
+
+
+def test_the_create_commands_call_the_models_methods(gateway, monkeypatch):
+    # As in 4.1.0: a project that overrides create_gateway/create_custom_domain is obeyed.
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(
+        ApiGateway, "create_gateway", lambda self, **kw: calls.append(("api", kw)) or True
+    )
+    monkeypatch.setattr(ApiGateway, "needs_custom_domain", True)
+    monkeypatch.setattr(
+        ApiGateway, "create_custom_domain", lambda self: calls.append(("domain", {})) or True
+    )
+
+    run("createApiGateway", "--pk", gateway.pk)
+    run("createApiGateway", "--pk", gateway.pk, "--force")
+    run("createCustomDomain", "--pk", gateway.pk)
+
+    assert calls == [("api", {}), ("api", {"force": True}), ("domain", {})]

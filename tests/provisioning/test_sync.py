@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 from django_aws_api_gateway_websockets.provisioning import (
     ApiGatewaySyncError,
     collect_deferred_sync_errors,
 )
+from django_aws_api_gateway_websockets.provisioning.routes import ensure_route
+from django_aws_api_gateway_websockets.provisioning.spec import RouteSpec
+from django_aws_api_gateway_websockets.provisioning.state import read_api_state
 
 from .test_create import add_route, integrations_by_id, routes_by_key
 
@@ -68,7 +73,26 @@ def test_pushing_can_be_switched_off(
         ).save(**kwargs)
 
     assert uri_of(reader, deployed.api_id, "$default") == "https://www.example.com/ws/default"
-    assert "later" not in routes_by_key(reader, deployed.api_id)
+    # As in 4.1.0, only push_to_aws=False keeps a new route out of AWS: with the setting
+    # off it is still created, at once.
+    assert ("later" in routes_by_key(reader, deployed.api_id)) is (opt_out == "setting")
+
+
+def test_a_new_route_is_created_at_once_inside_a_transaction(deployed, reader):
+    # 4.1.0: the caller reads the new route's AWS ids right after save().
+    route = add_route(deployed, "typing")
+    assert route.deployed
+    assert routes_by_key(reader, deployed.api_id)["typing"]["RouteId"] == route.route_id
+
+
+def test_with_pushing_off_a_new_route_failure_raises_the_aws_error(
+    deployed, settings, apigw, fail_once
+):
+    settings.WEBSOCKETS = {"push_changes_to_aws": False}
+    fail_once(apigw, "CreateIntegration")
+    with pytest.raises(ClientError) as raised:
+        add_route(deployed, "typing")
+    assert not isinstance(raised.value, ApiGatewaySyncError)
 
 
 def test_saving_without_changes_calls_nothing(deployed, apigw, django_capture_on_commit_callbacks):
@@ -209,7 +233,7 @@ def test_a_bad_secret_set_after_creation_fails_the_push_cleanly(
     deployed, settings, django_capture_on_commit_callbacks
 ):
     settings.WEBSOCKETS = {"gateway_secret": "too short"}
-    deployed.api_description = "changed"
+    deployed.target_base_endpoint = "https://other.example.com/ws/"  # repoints integrations
 
     with (
         collect_deferred_sync_errors() as errors,
@@ -229,3 +253,169 @@ def test_sync_needs_a_created_api(gateway):
         gateway.sync_to_aws()
     with pytest.raises(ValueError, match="not been created"):
         gateway.sync_from_aws()
+
+
+def test_push_gateway_sends_only_the_fields_named_as_4_1_0_did(deployed, reader):
+    # 4.1.0: ``fields`` names the record fields that changed; only they reach AWS.
+    reader.update_api(ApiId=deployed.api_id, Description="set in the console")
+    deployed.api_name = "Renamed"
+
+    changes = deployed.sync_to_aws(fields=["api_name"])
+
+    api = reader.get_api(ApiId=deployed.api_id)
+    assert api["Name"] == "Renamed"
+    assert api["Description"] == "set in the console"
+    assert changes[0] == "updated API Name"
+
+
+def test_push_gateway_with_no_synced_field_calls_nothing(deployed, reader):
+    before = deployments(reader, deployed.api_id)
+    assert deployed.sync_to_aws(fields=["tags"]) == []
+    assert deployments(reader, deployed.api_id) == before
+
+
+def test_a_stage_description_change_only_redeploys(deployed, reader):
+    before = deployments(reader, deployed.api_id)
+    changes = deployed.sync_to_aws(fields=["stage_description"])
+    assert [c.split()[0] for c in changes] == ["deployed"]
+    assert deployments(reader, deployed.api_id) == before + 1
+
+
+def test_a_route_gone_from_aws_is_deleted_locally_without_a_deployment(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    # 4.1.0 looks the route up first: one already gone changes nothing in AWS.
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    reader.delete_route(ApiId=deployed.api_id, RouteId=route.route_id)
+    before = deployments(reader, deployed.api_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        route.delete()
+
+    assert not ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).exists()
+    assert deployments(reader, deployed.api_id) == before
+
+
+def test_a_route_not_deployed_is_deleted_locally_only(
+    deployed, reader, django_capture_on_commit_callbacks
+):
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(deployed=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ApiGatewayAdditionalRoute.objects.get(pk=route.pk).delete()
+
+    assert "chat" in routes_by_key(reader, deployed.api_id)
+
+
+def test_an_update_fields_save_never_pushes(deployed, reader, django_capture_on_commit_callbacks):
+    # 4.1.0: a save with update_fields writes those columns only and never calls AWS.
+    deployed.api_description = "local only"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        deployed.save(update_fields=["api_description"])
+    assert callbacks == []
+    assert reader.get_api(ApiId=deployed.api_id).get("Description", "") != "local only"
+
+
+def test_a_deferred_failure_nobody_collects_is_raised_at_commit(
+    deployed, apigw, fail_once, django_capture_on_commit_callbacks
+):
+    # 4.1.0: "otherwise raised when the transaction commits"; the local change is kept.
+    fail_once(apigw, "UpdateApi")
+    deployed.api_description = "kept"
+    with (
+        pytest.raises(ApiGatewaySyncError, match="TooManyRequestsException"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        deployed.save()
+    deployed.refresh_from_db()
+    assert deployed.api_description == "kept"
+
+
+def test_a_change_of_api_fields_only_is_sent_without_reading_aws(deployed, apigw):
+    # 4.1.0's sequence for a changed description: UpdateApi, then CreateDeployment.
+    calls: list[str] = []
+    apigw.meta.events.register(
+        "before-call.apigatewayv2", lambda model, **kw: calls.append(model.name)
+    )
+    deployed.api_description = "new"
+    try:
+        deployed.sync_to_aws(apigw, fields=["api_description"])
+    finally:
+        apigw.meta.events.unregister("before-call.apigatewayv2")
+    assert calls == ["UpdateApi", "CreateDeployment"]
+
+
+def test_a_changed_url_is_sent_alone(deployed, apigw, reader):
+    # 4.1.0's UpdateIntegration for a moved route carries the new IntegrationUri only.
+    sent: list[dict] = []
+    event = "provide-client-params.apigatewayv2.UpdateIntegration"
+    apigw.meta.events.register(event, lambda params, **kw: sent.append(dict(params)))
+    route = ApiGatewayAdditionalRoute.objects.get(route_key="chat")
+    route.integration_url = "https://www.example.com/ws/chat-v2"
+    route.save(push_to_aws=False)
+    try:
+        deployed.sync_to_aws(apigw)
+    finally:
+        apigw.meta.events.unregister(event)
+    assert [sorted(params) for params in sent] == [["ApiId", "IntegrationId", "IntegrationUri"]]
+    assert uri_of(reader, deployed.api_id, "chat") == "https://www.example.com/ws/chat-v2"
+
+
+def test_a_target_left_out_of_a_listing_is_updated_by_its_id(deployed, apigw, reader):
+    state = read_api_state(apigw, deployed.api_id, deployed.effective_stage_name, "")
+    state.integrations.clear()  # as a listing that leaves the route's target out
+    before = set(integrations_by_id(reader, deployed.api_id))
+
+    ensure_route(apigw, deployed.api_id, state, RouteSpec("chat", "https://a.test/chat", None))
+
+    assert set(integrations_by_id(reader, deployed.api_id)) == before
+    assert uri_of(reader, deployed.api_id, "chat") == "https://a.test/chat"
+
+
+def test_a_full_sync_redeploys_a_changed_stage_description(deployed, reader):
+    # 4.1.0's full sync compares the served deployment's description with the record.
+    deployed.stage_description = "v2"
+    deployed.save(push_to_aws=False)
+    before = deployments(reader, deployed.api_id)
+
+    changes = deployed.sync_to_aws()
+
+    assert changes[0] == "updated the stage description"
+    assert deployments(reader, deployed.api_id) == before + 1
+    assert deployed.sync_to_aws() == []
+
+
+def test_sync_from_aws_copies_the_served_deployment_and_its_description(deployed, apigw):
+    # 4.1.0's pull: the stage's deployment id and the description it was made with. moto
+    # cannot point a stage at a deployment, so AWS's answers come from a Stubber.
+    api = {"ApiId": deployed.api_id, "Name": deployed.api_name, "ApiEndpoint": "wss://x"}
+    with Stubber(apigw) as stub:
+        stub.add_response("get_api", api)
+        stub.add_response("get_routes", {"Items": []})
+        stub.add_response("get_integrations", {"Items": []})
+        stub.add_response("get_stage", {"StageName": "production", "DeploymentId": "dep2"})
+        stub.add_response("get_deployment", {"DeploymentId": "dep2", "Description": "console"})
+        deployed.sync_from_aws(apigw)
+
+    deployed.refresh_from_db()
+    assert deployed.deployment_id == "dep2"
+    assert deployed.stage_description == "console"
+
+
+def test_create_route_needs_only_the_api_as_in_4_1_0(deployed, apigw, reader):
+    # 4.1.0's create_route worked on an API not yet deployed (it is a provisioning step).
+    ApiGateway.objects.filter(pk=deployed.pk).update(deployment_id="", api_created=False)
+    gateway = ApiGateway.objects.get(pk=deployed.pk)
+    route = ApiGatewayAdditionalRoute(
+        api_gateway=gateway, name="late", route_key="late", integration_url="https://a.test/l"
+    )
+
+    route.create_route(apigw, deploy=False)
+
+    assert route.deployed
+    assert routes_by_key(reader, gateway.api_id)["late"]["RouteId"] == route.route_id
+    with pytest.raises(ValueError, match="not been created"):
+        ApiGatewayAdditionalRoute(api_gateway=ApiGateway(api_name="x"), route_key="k").create_route(
+            apigw
+        )

@@ -10,14 +10,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from ..models import ApiGatewayAdditionalRoute
 from .create import ClaimError
 from .deferred import collect_deferred_sync_errors
-from .errors import AWS_ERRORS, ApiGatewaySyncError, describe_error
+from .errors import ApiGatewaySyncError, describe_error
 from .seams import admin_messages
 
 logger = logging.getLogger(__name__)
@@ -47,12 +48,15 @@ def create_api_gateway(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
     for gateway in _rows(queryset):
+        if not gateway.needs_api_creation:
+            admin_messages().info(request, f"{gateway.api_name} already created")
+            continue
         _audit("Create API Gateway", gateway, request)
         try:
             created = gateway.create_gateway()
         except (ValueError, ClaimError) as exc:
             admin_messages().error(request, f"{gateway.api_name}: {exc}")
-        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+        except Exception as exc:  # reported by kind, as 4.1.0 did: one gateway, one message
             _failed(request, f"Failed to create {gateway.api_name}", exc)
         else:
             if created:
@@ -66,12 +70,15 @@ def create_custom_domain(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
 ) -> None:
     for gateway in _rows(queryset):
+        if not (gateway.needs_custom_domain or gateway.needs_api_creation):
+            admin_messages().info(request, f"{gateway.domain_name} custom domain already created")
+            continue
         _audit("Create Custom Domain", gateway, request)
         try:
             created = gateway.create_custom_domain()
         except ValueError as exc:
             admin_messages().error(request, f"{gateway.api_name}: {exc}")
-        except (*AWS_ERRORS, ApiGatewaySyncError) as exc:
+        except Exception as exc:  # reported by kind, as 4.1.0 did: one gateway, one message
             _failed(request, f"Failed to create custom domain for {gateway.api_name}", exc)
         else:
             if created is False:
@@ -120,15 +127,18 @@ GATEWAY_ACTIONS = [create_api_gateway, create_custom_domain, sync_to_aws, sync_f
 
 
 class ReportSyncErrorsMixin(admin.ModelAdmin):
-    """Show the AWS failures of pushes deferred to the commit of an admin save/delete."""
+    """Show AWS failures as messages, as 4.1.0's admin did: those of saves and deletes
+    made at once, and those of pushes deferred to the commit of an admin view. Inline
+    routes are saved one by one, so one failure does not skip the rest."""
+
+    def _report(self, request: HttpRequest, error: ApiGatewaySyncError) -> None:
+        admin_messages().error(request, _("Saved, but AWS was not updated: %s") % error)
 
     def _reporting(self, request: HttpRequest, view: Callable[[], HttpResponse]) -> HttpResponse:
         with collect_deferred_sync_errors() as errors:
             response = view()
         for error in errors:
-            self.message_user(
-                request, _("Saved, but AWS was not updated: %s") % error, messages.ERROR
-            )
+            self._report(request, error)
         return response
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -142,3 +152,38 @@ class ReportSyncErrorsMixin(admin.ModelAdmin):
             request,
             lambda: super(ReportSyncErrorsMixin, self).delete_view(request, *args, **kwargs),
         )
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._reporting(
+            request,
+            lambda: super(ReportSyncErrorsMixin, self).changelist_view(request, *args, **kwargs),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except ApiGatewaySyncError as error:
+            self._report(request, error)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        try:
+            super().delete_model(request, obj)
+        except ApiGatewaySyncError as error:
+            self._report(request, error)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        try:
+            super().delete_queryset(request, queryset)
+        except ApiGatewaySyncError as error:
+            self._report(request, error)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ApiGatewayAdditionalRoute:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            self.delete_model(request, obj)
+        for instance in instances:
+            self.save_model(request, instance, form, change)
+        formset.save_m2m()
+        return None

@@ -13,12 +13,15 @@ if TYPE_CHECKING:
     from ..models import ApiGateway
 
 
-def gateway_or_error(pk: int) -> ApiGateway:
+def gateway_or_error(pk: int, model: type[ApiGateway] | None = None) -> ApiGateway:
+    """The row, looked up through ``model`` when given: the create commands pass the
+    ``ApiGateway`` they import, as 4.1.0's commands looked rows up through theirs."""
     from ..models import ApiGateway
 
+    model = model or ApiGateway
     try:
-        return ApiGateway.objects.get(pk=pk)
-    except ApiGateway.DoesNotExist:
+        return model.objects.get(pk=pk)
+    except model.DoesNotExist:
         raise CommandError(f"There is no API Gateway with pk {pk}.") from None
 
 

@@ -29,7 +29,7 @@ from .spec import (
     owner_tag_value,
     tags,
 )
-from .state import ApiState, find_owned_api, read_api_state
+from .state import ApiState, find_owned_api, read_api_state, text_of
 
 #: A ``creating`` claim with no recorded progress for this long belongs to a dead run.
 STALE_CLAIM_AFTER = timedelta(minutes=15)
@@ -127,8 +127,8 @@ def _adopt_or_create_api(client: Any, gateway: ApiGateway) -> ApiState:
 def _record_api(gateway: ApiGateway, api: dict[str, Any]) -> None:
     record(
         gateway,
-        api_id=api["ApiId"],
-        api_endpoint=api.get("ApiEndpoint", ""),
+        api_id=text_of(api["ApiId"]),
+        api_endpoint=text_of(api.get("ApiEndpoint", "")),
         api_created=True,
         deployment_id="",
     )
@@ -173,5 +173,5 @@ def deploy(client: Any, gateway: ApiGateway) -> str:
         Description=gateway.stage_description,
         StageName=gateway.effective_stage_name,
     )
-    gateway.deployment_id = response["DeploymentId"]
+    gateway.deployment_id = text_of(response["DeploymentId"])
     return gateway.deployment_id

@@ -1,8 +1,9 @@
 """Run AWS changes after the database transaction that caused them has committed.
 
 A save inside ``transaction.atomic()`` must not change AWS if the transaction rolls
-back. Failures of deferred calls cannot reach the caller, so they are collected by
-:func:`collect_deferred_sync_errors` (the admin shows them) or logged.
+back. Failures of deferred calls are logged, and collected by
+:func:`collect_deferred_sync_errors` (the admin shows them) or else raised when the
+transaction commits, as in 4.1.0.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def run_aws_after_commit(operation: Callable[[], object]) -> None:
         try:
             operation()
         except ApiGatewaySyncError as exc:
+            logger.error("Deferred AWS change failed: %s", exc)
             if not stack:
-                logger.error("Deferred AWS change failed: %s", exc)
+                raise  # as 4.1.0 documents: raised when the transaction commits
             for errors in stack:
                 errors.append(exc)
 

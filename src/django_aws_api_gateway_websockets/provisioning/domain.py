@@ -16,7 +16,7 @@ from .create import record
 from .errors import AWS_ERRORS, describe_error, is_conflict
 from .seams import boto3_client
 from .spec import alias_change, domain_configuration, tags
-from .state import get_or_none, paged, regional_target
+from .state import get_or_none, paged, regional_target, text_of
 
 
 def hosted_zone_id(gateway: ApiGateway) -> str:
@@ -99,4 +99,6 @@ def _ensure_mapping(client: Any, gateway: ApiGateway) -> None:
             DomainName=gateway.domain_name,
             Stage=gateway.effective_stage_name,
         )
-    record(gateway, api_mapping_id=mapping["ApiMappingId"], provisioning_status=status.MAPPED)
+    record(
+        gateway, api_mapping_id=text_of(mapping["ApiMappingId"]), provisioning_status=status.MAPPED
+    )

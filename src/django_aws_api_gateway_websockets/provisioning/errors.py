@@ -19,10 +19,14 @@ def error_code(exc: BaseException) -> str:
 
 
 def describe_error(exc: BaseException) -> str:
-    """``"<ExceptionClass>: <AWS error code>"``, short enough for ``last_error``."""
-    code = error_code(exc)
-    text = f"{type(exc).__name__}: {code}" if code else f"{type(exc).__name__}: {exc}"
-    return text[:255]
+    """``"<ExceptionClass>: <AWS error code>"``, short enough for ``last_error``; other
+    errors by their class only, as in 4.1.0 (their text may hold details not to show),
+    except this package's own ``ValueError`` messages about settings and AWS state."""
+    if isinstance(exc, ClientError):
+        return f"{type(exc).__name__}: {error_code(exc)}"[:255]
+    if type(exc) is ValueError:
+        return f"ValueError: {exc}"[:255]
+    return type(exc).__name__
 
 
 def is_not_found(exc: BaseException) -> bool:

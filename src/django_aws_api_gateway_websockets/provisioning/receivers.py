@@ -29,5 +29,5 @@ def delete_route_in_aws(
 ) -> None:
     if getattr(instance, "aws_delete_handled", False) or not _deleted_as_routes(origin):
         return
-    if instance.route_id and instance.api_gateway.is_deployed and push_enabled(None):
+    if instance.deployed and instance.api_gateway.is_deployed and push_enabled(None):
         after_commit(partial(remove_route, instance))

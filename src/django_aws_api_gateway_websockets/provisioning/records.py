@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, models
+from django.db import models
 
 from ..conf import get_boolean_setting
 from .domain import hosted_zone_id
+from .errors import ApiGatewaySyncError
 from .seams import after_commit
 from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
 
@@ -59,7 +60,7 @@ def save_gateway(
             gateway.target_base_endpoint += "/"
         gateway.hosted_zone_id = hosted_zone_id(gateway)
         gateway.full_clean()
-    changed = changed_fields(gateway)
+    changed = changed_fields(gateway) if full else []  # update_fields saves never push
     save()
     remember(gateway)
     if changed and gateway.is_deployed and push_enabled(push_to_aws):
@@ -72,14 +73,25 @@ def save_route(
     push_to_aws: bool | None,
     full: bool,
 ) -> None:
+    """As in 4.1.0, a new route on a deployed gateway is created in AWS at once (the
+    caller reads its ids after ``save()``), even with ``push_changes_to_aws`` off, where a
+    failure raises AWS's own error; changes to a deployed route follow the commit."""
     if full:
         route.full_clean()
     changed = changed_fields(route)
     previous_key = getattr(route, "_loaded_values", {}).get("route_key", "")
     save()
     remember(route)
-    wanted = changed or not route.deployed
-    if wanted and route.api_gateway.is_deployed and push_enabled(push_to_aws):
+    if push_to_aws is False or not route.api_gateway.is_deployed:
+        return
+    if not route.deployed:
+        try:
+            push_route(route)
+        except ApiGatewaySyncError as exc:
+            if push_enabled(push_to_aws) or exc.__cause__ is None:
+                raise
+            raise exc.__cause__ from None
+    elif changed and push_enabled(push_to_aws):
         after_commit(
             partial(
                 push_route,
@@ -93,13 +105,9 @@ def delete_route_record(
     route: ApiGatewayAdditionalRoute, delete: Callable[[], Any], push_to_aws: bool | None
 ) -> Any:
     """Outside a transaction AWS goes first, so a failure keeps the record; inside one,
-    AWS follows the commit."""
-    push = bool(route.route_id) and route.api_gateway.is_deployed and push_enabled(push_to_aws)
+    AWS follows the commit. A route never deployed is deleted locally only (as in 4.1.0)."""
+    push = route.deployed and route.api_gateway.is_deployed and push_enabled(push_to_aws)
     route.aws_delete_handled = True  # type: ignore[attr-defined]  # not again by the receiver
-    if push and not connection.in_atomic_block:
-        remove_route(route)
-        return delete()
-    result = delete()
     if push:
         after_commit(partial(remove_route, route))
-    return result
+    return delete()

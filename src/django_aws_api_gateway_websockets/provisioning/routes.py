@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import is_not_found
-from .spec import ROUTE_RESPONSE_KEY, RouteSpec, integration_attributes, integration_differences
-from .state import ApiState, integration_id_of
+from .spec import (
+    ROUTE_RESPONSE_KEY,
+    RouteSpec,
+    integration_attributes,
+    integration_differences,
+    integration_update,
+)
+from .state import ApiState, integration_id_of, text_of
 
 
 @dataclass
@@ -30,13 +36,17 @@ def ensure_route(
     changes: list[str] = []
     route = state.routes.get(spec.key)
     if route is None and previous_key and previous_key in state.routes:
-        route = client.update_route(
+        client.update_route(
             ApiId=api_id, RouteId=state.routes[previous_key]["RouteId"], RouteKey=spec.key
         )
-        state.routes[spec.key] = state.routes.pop(previous_key) | route
+        route = state.routes[spec.key] = state.routes.pop(previous_key) | {"RouteKey": spec.key}
         changes.append(f"renamed route {previous_key} to {spec.key}")
     integration_id = integration_id_of(route) if route else ""
     integration = state.integrations.get(integration_id) if integration_id else None
+    if integration is None and integration_id:
+        # AWS keeps a route's target; a listing that leaves it out does not make it gone
+        # (4.1.0 updated it by the route's id), so it is updated, never duplicated.
+        integration = state.integrations[integration_id] = {"IntegrationId": integration_id}
     if integration is None:
         integration = state.orphan_integration(spec.uri)
         if integration is None:
@@ -47,12 +57,12 @@ def ensure_route(
         state.integrations[integration["IntegrationId"]] = integration
     differences = integration_differences(spec.uri, integration)
     if differences:
-        updated = client.update_integration(
-            ApiId=api_id,
-            IntegrationId=integration["IntegrationId"],
-            **integration_attributes(spec.uri),
+        update = integration_update(spec.uri, integration)
+        client.update_integration(
+            ApiId=api_id, IntegrationId=integration["IntegrationId"], **update
         )
-        state.integrations[integration["IntegrationId"]] = updated
+        # What was sent is what AWS now holds; the answer is not needed.
+        integration = state.integrations[integration["IntegrationId"]] = integration | update
         changes.append(f"updated integration of {spec.key}: {', '.join(differences)}")
     target = f"integrations/{integration['IntegrationId']}"
     selection = ROUTE_RESPONSE_KEY if spec.route_response else None
@@ -63,13 +73,14 @@ def ensure_route(
     elif route.get("Target") != target or (
         spec.route_response and route.get("RouteResponseSelectionExpression") != selection
     ):
-        route = client.update_route(
-            ApiId=api_id, RouteId=route["RouteId"], **route_attributes(spec.key, target, selection)
-        )
-        state.routes[spec.key] = state.routes[spec.key] | route
+        attributes = route_attributes(spec.key, target, selection)
+        client.update_route(ApiId=api_id, RouteId=route["RouteId"], **attributes)
+        state.routes[spec.key] = state.routes[spec.key] | attributes
         changes.append(f"updated route {spec.key}")
     changes += _ensure_route_response(client, api_id, state, state.routes[spec.key], spec)
-    return RouteIds(state.routes[spec.key]["RouteId"], integration["IntegrationId"], changes)
+    return RouteIds(
+        text_of(state.routes[spec.key]["RouteId"]), text_of(integration["IntegrationId"]), changes
+    )
 
 
 def route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:
@@ -88,6 +99,8 @@ def _ensure_route_response(
     client: Any, api_id: str, state: ApiState, route: dict[str, Any], spec: RouteSpec
 ) -> list[str]:
     """A ``$default`` route response exists exactly when the records ask for one."""
+    if spec.route_response is None:
+        return []
     route_id = route["RouteId"]
     responses = state.route_responses.get(route_id, [])
     if spec.route_response and not responses:

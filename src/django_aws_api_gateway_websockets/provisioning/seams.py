@@ -12,6 +12,8 @@ from typing import Any
 def boto3_client(service: str = "apigatewayv2") -> Any:
     from .. import models
 
+    if service == "apigatewayv2":  # asked for as 4.1.0 asked: ``get_boto3_client()``
+        return models.get_boto3_client()
     return models.get_boto3_client(service)
 
 

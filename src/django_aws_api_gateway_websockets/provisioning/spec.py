@@ -48,7 +48,7 @@ class RouteSpec:
 
     key: str
     uri: str
-    route_response: bool
+    route_response: bool | None  # None: leave the route's response as AWS has it
 
 
 def default_route_specs(gateway: ApiGateway) -> list[RouteSpec]:
@@ -109,16 +109,29 @@ def integration_attributes(uri: str) -> dict[str, Any]:
 
 
 def integration_differences(spec_uri: str, actual: dict[str, Any]) -> list[str]:
-    """Which integration attributes differ from what the records ask for."""
+    """Which integration attributes differ from what the records ask for. An answer that
+    leaves out the type or the request parameters is not taken to differ in them, as
+    4.1.0 compared the URI alone."""
     wanted = integration_attributes(spec_uri)
     differences = []
     if actual.get("IntegrationUri") != spec_uri:
         differences.append(f"uri {actual.get('IntegrationUri')} -> {spec_uri}")
-    if (actual.get("RequestParameters") or {}) != wanted["RequestParameters"]:
+    if "RequestParameters" in actual and (
+        (actual["RequestParameters"] or {}) != wanted["RequestParameters"]
+    ):
         differences.append("request parameters")
-    if actual.get("IntegrationType") != "HTTP_PROXY":
+    if "IntegrationType" in actual and actual["IntegrationType"] != "HTTP_PROXY":
         differences.append(f"type {actual.get('IntegrationType')} -> HTTP_PROXY")
     return differences
+
+
+def integration_update(spec_uri: str, actual: dict[str, Any]) -> dict[str, Any]:
+    """What an ``UpdateIntegration`` sends to bring ``actual`` in line: the URI alone when
+    only it differs (4.1.0's call), else every attribute; nothing when nothing differs."""
+    differences = integration_differences(spec_uri, actual)
+    if differences and len(differences) == 1 and actual.get("IntegrationUri") != spec_uri:
+        return {"IntegrationUri": spec_uri}
+    return integration_attributes(spec_uri) if differences else {}
 
 
 def domain_configuration(gateway: ApiGateway) -> dict[str, str]:

@@ -21,6 +21,12 @@ def paged(call: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[dict[s
         kwargs["NextToken"] = token
 
 
+def text_of(value: Any) -> str:
+    """A value read from an AWS answer as the text a record stores. boto3 gives ``str``;
+    a stand-in client's answer may not, and 4.1.0 stored whatever it got as text."""
+    return value if isinstance(value, str) else str(value)
+
+
 def integration_id_of(route: dict[str, Any]) -> str:
     """The integration a route targets (``integrations/<id>``), or ``""``."""
     target = route.get("Target") or ""

@@ -7,7 +7,10 @@ integrations, additional routes, route responses) and redeploys if anything chan
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+from django.utils.timezone import now
 
 from ..models import ApiGateway, ApiGatewayAdditionalRoute
 from .create import deploy, ensure_stage, record
@@ -20,7 +23,7 @@ from .spec import (
     api_attributes,
     default_route_specs,
 )
-from .state import ApiState, integration_id_of, read_api_state
+from .state import ApiState, get_or_none, integration_id_of, paged, read_api_state, text_of
 
 #: Record fields whose change is pushed to AWS when a gateway is saved.
 SYNCED_GATEWAY_FIELDS = (
@@ -66,33 +69,70 @@ def _read_existing_api(client: Any, gateway: ApiGateway) -> tuple[ApiState, dict
     return state, state.api
 
 
-def push_gateway(
-    gateway: ApiGateway, client: Any = None, fields: list[str] | None = None
-) -> list[str]:
-    """Make AWS match the records; ``fields`` limits the push to the gateway's own routes."""
+#: Which record field sets which API attribute.
+API_ATTRIBUTE_FIELDS = {
+    "Name": "api_name",
+    "Description": "api_description",
+    "RouteSelectionExpression": "route_selection_expression",
+    "ApiKeySelectionExpression": "api_key_selection_expression",
+}
+
+#: Record fields the default routes' integrations and route response are built from.
+DEFAULT_ROUTE_FIELDS = {"target_base_endpoint", "default_route_response"}
+
+
+def push_gateway(gateway: ApiGateway, client: Any = None, fields: Any = None) -> list[str]:
+    """Make AWS match the records. ``fields``, as in 4.1.0, names the record fields that
+    changed: only what they set is pushed (a stage description only redeploys), and the
+    additional routes and the stage are left alone; ``None`` pushes everything."""
     _require_deployed(gateway)
+    wanted = set(SYNCED_GATEWAY_FIELDS if fields is None else fields)
+    if not wanted & set(SYNCED_GATEWAY_FIELDS):
+        return []
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        state, api = _read_existing_api(client, gateway)
         changes = []
-        differences = api_differences(gateway, api)
+        if fields is None or wanted & DEFAULT_ROUTE_FIELDS:
+            state, api = _read_existing_api(client, gateway)
+            differences = api_differences(gateway, api)
+        else:  # as 4.1.0: the named API attributes are sent without reading AWS first
+            state, differences = None, api_attributes(gateway)
+        differences = {k: v for k, v in differences.items() if API_ATTRIBUTE_FIELDS[k] in wanted}
         if differences:
             client.update_api(ApiId=gateway.api_id, **differences)
             changes.append(f"updated API {', '.join(sorted(differences))}")
-        for spec in default_route_specs(gateway):
-            changes += ensure_route(client, gateway.api_id, state, spec).changes
-        if fields is None:
+        if state is not None and wanted & DEFAULT_ROUTE_FIELDS and gateway.target_base_endpoint:
+            for spec in default_route_specs(gateway):
+                if "default_route_response" not in wanted:
+                    spec = replace(spec, route_response=None)
+                changes += ensure_route(client, gateway.api_id, state, spec).changes
+        if state is not None and fields is None:
             for route in gateway.additional_routes.order_by("pk"):
                 changes += _push_route(client, gateway, route, state)
-        if ensure_stage(client, gateway, state):
-            changes.append(f"created stage {gateway.effective_stage_name}")
-        if changes or (fields and "stage_description" in fields):
-            changes.append(f"deployed {deploy(client, gateway)}")
+            if ensure_stage(client, gateway, state):
+                changes.append(f"created stage {gateway.effective_stage_name}")
+            elif stage_description_differs(client, gateway, state):
+                changes.append("updated the stage description")
+        if changes or (fields is not None and "stage_description" in wanted):
+            changes.append(f"deployed {gateway.deploy_api(client)}")
             record(gateway, deployment_id=gateway.deployment_id)
         return changes
 
     return _guarded(gateway, work)
+
+
+def stage_description_differs(client: Any, gateway: ApiGateway, state: ApiState) -> bool:
+    """Whether the deployment the stage serves was made with another stage description
+    (a deployment carries it), as 4.1.0's full sync compared; the recorded deployment
+    stands in when the stage does not name one."""
+    deployment_id = (state.stage or {}).get("DeploymentId") or gateway.deployment_id
+    if not deployment_id:
+        return False
+    deployment = get_or_none(
+        client.get_deployment, ApiId=gateway.api_id, DeploymentId=deployment_id
+    )
+    return deployment is not None and deployment.get("Description", "") != gateway.stage_description
 
 
 def _push_route(
@@ -106,9 +146,13 @@ def _push_route(
         existing = state.route_by_id(route.route_id)
         previous_key = existing["RouteKey"] if existing else ""
     ids = ensure_route(client, gateway.api_id, state, additional_route_spec(route), previous_key)
-    ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
-        route_id=ids.route_id, integration_id=ids.integration_id, deployed=True
-    )
+    if route.pk is not None:  # an unsaved route is marked in memory only
+        ApiGatewayAdditionalRoute.objects.filter(pk=route.pk).update(
+            route_id=ids.route_id,
+            integration_id=ids.integration_id,
+            deployed=True,
+            updated_on=now(),
+        )
     route.route_id, route.integration_id, route.deployed = ids.route_id, ids.integration_id, True
     return ids.changes
 
@@ -119,9 +163,11 @@ def push_route(
     deploy_after: bool = True,
     previous_key: str = "",
 ) -> list[str]:
-    """Create or update one additional route in AWS (a renamed key is renamed)."""
+    """Create or update one additional route in AWS (a renamed key is renamed). As in
+    4.1.0 the API must exist (an ``api_id``), not yet be deployed."""
     gateway = route.api_gateway
-    _require_deployed(gateway)
+    if not gateway.api_id:
+        raise ValueError(f"{gateway.api_name} has not been created in AWS yet.")
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
@@ -138,14 +184,23 @@ def push_route(
 def remove_route(
     route: ApiGatewayAdditionalRoute, client: Any = None, deploy_after: bool = True
 ) -> list[str]:
-    """Delete one additional route and its integration in AWS."""
+    """Delete one additional route and its integration in AWS. The route is looked up
+    first, by its stored id or else its key, as 4.1.0 did: one already gone is no change."""
     gateway = route.api_gateway
-    if not gateway.is_deployed or not route.route_id:
+    if not gateway.is_deployed or not route.deployed:
         return []
     client = client or boto3_client("apigatewayv2")
 
     def work() -> list[str]:
-        changes = delete_route(client, gateway.api_id, route.route_id, route.integration_id)
+        routes = list(paged(client.get_routes, ApiId=gateway.api_id))
+        aws_route = next((r for r in routes if r["RouteId"] == route.route_id), None) or next(
+            (r for r in routes if r["RouteKey"] == route.route_key), None
+        )
+        if aws_route is None:
+            return []
+        changes = delete_route(
+            client, gateway.api_id, aws_route["RouteId"], integration_id_of(aws_route)
+        )
         if changes and deploy_after:
             changes.append(f"deployed {deploy(client, gateway)}")
             record(gateway, deployment_id=gateway.deployment_id)
@@ -161,12 +216,12 @@ def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
 
     def work() -> list[str]:
         state, _ = _read_existing_api(client, gateway)
-        return _pull_api(gateway, state) + _pull_routes(gateway, state)
+        return _pull_api(gateway, state, client) + _pull_routes(gateway, state)
 
     return _guarded(gateway, work)
 
 
-def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
+def _pull_api(gateway: ApiGateway, state: ApiState, client: Any) -> list[str]:
     assert state.api is not None
     fields = {
         "api_name": state.api.get("Name", gateway.api_name),
@@ -175,6 +230,15 @@ def _pull_api(gateway: ApiGateway, state: ApiState) -> list[str]:
         "api_key_selection_expression": state.api.get("ApiKeySelectionExpression", ""),
         "api_endpoint": state.api.get("ApiEndpoint", gateway.api_endpoint),
     }
+    # The deployment the stage serves, and the stage description it was made with (4.1.0).
+    deployment_id = (state.stage or {}).get("DeploymentId")
+    if deployment_id:
+        fields["deployment_id"] = text_of(deployment_id)
+        deployment = get_or_none(
+            client.get_deployment, ApiId=gateway.api_id, DeploymentId=deployment_id
+        )
+        if deployment is not None:
+            fields["stage_description"] = deployment.get("Description", "")
     default = state.integration_for("$default")
     uri = (default or {}).get("IntegrationUri", "")
     if uri.endswith(DEFAULT_ROUTE_KEYS["$default"]):

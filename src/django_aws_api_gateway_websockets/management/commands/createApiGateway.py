@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_aws_api_gateway_websockets.provisioning import ClaimError, create_gateway
+from django_aws_api_gateway_websockets.models import ApiGateway
+from django_aws_api_gateway_websockets.provisioning import ClaimError
 from django_aws_api_gateway_websockets.provisioning.commandline import failed, gateway_or_error
 from django_aws_api_gateway_websockets.provisioning.errors import AWS_ERRORS
 from django_aws_api_gateway_websockets.provisioning.plan import plan_gateway
@@ -30,14 +31,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        gateway = gateway_or_error(options["pk"])
+        gateway = gateway_or_error(options["pk"], ApiGateway)
         if options["plan"]:
             self.stdout.write("\n".join(plan_gateway(gateway).lines()))
             return
         if not gateway.needs_api_creation:
             raise CommandError(f"{gateway.api_name} is already created")
         try:
-            create_gateway(gateway, force=options["force"])
+            # The model's method, called as 4.1.0's command called it.
+            gateway.create_gateway(force=True) if options["force"] else gateway.create_gateway()
         except ClaimError as exc:
             raise CommandError(str(exc)) from exc
         except (*AWS_ERRORS, ValueError) as exc:

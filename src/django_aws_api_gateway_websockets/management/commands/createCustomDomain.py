@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_aws_api_gateway_websockets.provisioning import create_custom_domain
+from django_aws_api_gateway_websockets.models import ApiGateway
 from django_aws_api_gateway_websockets.provisioning.commandline import failed, gateway_or_error
 from django_aws_api_gateway_websockets.provisioning.errors import AWS_ERRORS
 
@@ -21,14 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--pk", type=int, required=True, help="pk of the ApiGateway row")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        gateway = gateway_or_error(options["pk"])
+        gateway = gateway_or_error(options["pk"], ApiGateway)
         if not gateway.needs_custom_domain:
             raise CommandError(
                 f"{gateway.api_name}: the custom domain is already created, or the API "
                 f"is not deployed yet (status {gateway.effective_provisioning_status})."
             )
         try:
-            create_custom_domain(gateway)
+            gateway.create_custom_domain()  # the model's method, as 4.1.0's command
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         except AWS_ERRORS as exc:

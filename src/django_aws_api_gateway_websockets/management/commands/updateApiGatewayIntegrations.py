@@ -57,7 +57,9 @@ class Command(BaseCommand):
         if not stale:
             self.stdout.write(f"{gateway.api_name}: up to date")
         elif dry_run:
-            self.stdout.write(f"{gateway.api_name}: would update {len(stale)} integration(s)")
+            self.stdout.write(
+                f"{gateway.api_name}: would update {len(stale)} integration(s): {', '.join(stale)}"
+            )
         else:
             deployment_id = update_integrations(client, gateway, stale)
             self.stdout.write(
