@@ -27,7 +27,6 @@ from django.db.models import QuerySet
 from .. import conf, metrics
 from ..models import SendBatch, SendRecord, WebSocketSession
 from . import records
-from .endpoint import connection_url
 from .payload import encode_message
 from .policy import Verdict
 from .recipients import Endpoints, mark_gone
@@ -168,12 +167,7 @@ def _targets(pks: list[int]) -> dict[int, Target]:
             "pk", "connection_id", "api_gateway_id"
         )
     )
-    by_gateway = Endpoints().resolve(row[2] for row in rows)
-    return {
-        pk: Target(pk, cid, connection_url(by_gateway[gw][0], cid), by_gateway[gw][1])
-        for pk, cid, gw in rows
-        if gw in by_gateway
-    }
+    return {address[0]: Target(*address) for address in Endpoints().address(rows)}
 
 
 def _settle(worker: str, stretch: _Stretch, lost: set[int]) -> int:

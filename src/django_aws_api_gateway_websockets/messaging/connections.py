@@ -17,7 +17,6 @@ import aiohttp
 from botocore.awsrequest import AWSRequest
 from yarl import URL
 
-from .endpoint import connection_url
 from .policy import Failure, Verdict, backoff_delay, judge
 from .recipients import Endpoints, Row, new_signer
 from .signing import ManagementApiSigner
@@ -46,13 +45,7 @@ def call_connections(method: str, rows: Iterable[Row]) -> dict[int, Verdict]:
     Rows without a gateway are left out of the answer. The calls are bounded by
     ``send_concurrency`` and paced at ``send_rate_per_second``.
     """
-    rows = list(rows)
-    endpoints = Endpoints().resolve(row[2] for row in rows)
-    requests: list[_Request] = []
-    for pk, connection_id, gateway_id in rows:
-        found = endpoints.get(gateway_id) if gateway_id is not None else None
-        if found is not None:
-            requests.append((pk, connection_url(found[0], connection_id), found[1]))
+    requests: list[_Request] = [(pk, url, host) for pk, _, url, host in Endpoints().address(rows)]
     if not requests:
         return {}
     signer = new_signer(requests[0][1])

@@ -18,7 +18,6 @@ from django.db.models import QuerySet
 
 from .. import conf, metrics
 from ..models import WebSocketSession
-from .endpoint import connection_url
 from .payload import encode_message
 from .policy import Verdict
 from .recipients import Endpoints, mark_gone, recipient_pages
@@ -70,15 +69,8 @@ def send_encoded(
     in_flight: deque[Future[list[Delivery]]] = deque()
     try:
         for page in recipient_pages(queryset, size):
-            by_gateway = endpoints.resolve(row[2] for row in page)
-            targets = []
-            for pk, connection_id, gateway_id in page:
-                found = by_gateway.get(gateway_id) if gateway_id is not None else None
-                if found is None:
-                    result.skipped += 1
-                    continue
-                url = connection_url(found[0], connection_id)
-                targets.append(Target(pk, connection_id, url, found[1]))
+            targets = [Target(*address) for address in endpoints.address(page)]
+            result.skipped += len(page) - len(targets)
             if not targets:
                 continue
             in_flight.append(broadcast.add(targets, body))

@@ -11,10 +11,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import ApiGateway, WebSocketSession
-from .endpoint import is_aws_endpoint, management_endpoint, signing_region
+from .endpoint import connection_url, is_aws_endpoint, management_endpoint, signing_region
 from .signing import ManagementApiSigner, current_credentials
 
 Row = tuple[int, str, "int | None"]
+#: ``(pk, connection_id, url, host)``: where one session's ``@connections`` calls go.
+Address = tuple[int, str, str, str]
 
 
 def recipient_pages(queryset: QuerySet[WebSocketSession], size: int) -> Iterator[list[Row]]:
@@ -53,6 +55,20 @@ class Endpoints:
                 endpoint = management_endpoint(gateway)
                 self._by_gateway[gateway.pk] = (endpoint, urlsplit(endpoint).netloc)
         return self._by_gateway
+
+    def address(self, rows: Iterable[Row]) -> list[Address]:
+        """The address of each row whose gateway is known, in order; rows without one
+        (no gateway, or a deleted one) are left out."""
+        rows = list(rows)
+        by_gateway = self.resolve(row[2] for row in rows)
+        found = []
+        for pk, connection_id, gateway_id in rows:
+            endpoint = by_gateway.get(gateway_id) if gateway_id is not None else None
+            if endpoint is not None:
+                found.append(
+                    (pk, connection_id, connection_url(endpoint[0], connection_id), endpoint[1])
+                )
+        return found
 
 
 def new_signer(endpoint: str) -> ManagementApiSigner:
