@@ -32,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_management_api import serve
+from fanout import configure_django
 
 # Overridable so that benchmarks running side by side keep apart (workers inherit them).
 DATABASE = os.environ.get("BENCH_DATABASE", "bench_durable")
@@ -43,36 +44,19 @@ MESSAGE = {"type": "digest", "text": "Three new posts in #general since your las
 def setup_django(port: int, queue: str, rate: int) -> None:
     """Settings shared by the benchmark and its workers (they get the same arguments)."""
     import dj_database_url
-    import django
-    from django.conf import settings
 
     database = dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     )
     database["NAME"] = DATABASE
     redis = {"URL": REDIS_URL}
-    settings.configure(
-        SECRET_KEY="benchmark",
-        USE_TZ=True,
-        INSTALLED_APPS=[
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django_aws_api_gateway_websockets",
-        ],
-        DATABASES={"default": database},
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        AWS_GATEWAY_REGION_NAME="eu-west-1",
-        AWS_ACCESS_KEY_ID="AKIDBENCHMARK",
-        AWS_SECRET_ACCESS_KEY="benchmark-secret",
-        WEBSOCKETS={
-            "management_endpoint_url": f"http://127.0.0.1:{port}/{{stage}}",
-            "send_rate_redis_url": REDIS_URL,
-            "send_rate_per_second": rate,
-        },
+    configure_django(
+        database,
+        f"http://127.0.0.1:{port}",
+        {"send_rate_redis_url": REDIS_URL, "send_rate_per_second": rate},
         RQ_QUEUES={"default": redis, queue: redis},
         TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default", queue]}},
     )
-    django.setup()
 
 
 def create_database() -> None:

@@ -63,7 +63,10 @@ def database_settings(database: str, name: str) -> dict[str, Any]:
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
 
 
-def configure_django(db: dict[str, Any], endpoint: str, websockets: dict[str, Any]) -> None:
+def configure_django(
+    db: dict[str, Any], endpoint: str, websockets: dict[str, Any], **extra: Any
+) -> None:
+    """Settings of a benchmark process; ``extra`` adds Django settings (task queues)."""
     import django
     from django.conf import settings
 
@@ -81,6 +84,7 @@ def configure_django(db: dict[str, Any], endpoint: str, websockets: dict[str, An
         AWS_ACCESS_KEY_ID="AKIDBENCHMARK",
         AWS_SECRET_ACCESS_KEY="benchmark-secret",
         WEBSOCKETS={"management_endpoint_url": endpoint + "/{stage}", **websockets},
+        **extra,
     )
     django.setup()
 
