@@ -25,6 +25,7 @@ __all__ = [
     "ApiGatewayAdditionalRoute",
     "ChannelPermission",
     "ChannelPermissionRule",
+    "ChannelSubscription",
     "ConnectionRateLimit",
     "RateLimitCounter",
     "SendBatch",
@@ -350,7 +351,12 @@ class WebSocketSessionQuerySet(models.QuerySet["WebSocketSession"]):
         return self.filter(connected=True)
 
     def in_channel(self, channel_name: str) -> WebSocketSessionQuerySet:
-        return self.filter(channel_name=channel_name)
+        """Sessions whose primary channel is ``channel_name`` or that subscribed to it,
+        each once (an ``EXISTS``, not a join, so pages need no de-duplication)."""
+        subscribed = ChannelSubscription.objects.filter(
+            session=models.OuterRef("pk"), channel_name=channel_name
+        )
+        return self.filter(models.Q(channel_name=channel_name) | models.Exists(subscribed))
 
     def for_user(self, user: Any) -> WebSocketSessionQuerySet:
         return self.filter(user=user)
@@ -443,6 +449,32 @@ class WebSocketSession(models.Model):
         from .messaging.send import asend_to_session
 
         return await asend_to_session(self, data)
+
+
+class ChannelSubscription(models.Model):
+    """A channel a connection follows besides its primary one (``channel_name``).
+
+    Rows go with their session; a session marked disconnected keeps them until the
+    cleanup deletes the session, and queries join on ``connected`` anyway.
+    """
+
+    session = models.ForeignKey(
+        WebSocketSession, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    channel_name = models.CharField(max_length=128)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel subscription")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "channel_name"], name="ws_subscription_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["channel_name", "session"], name="ws_subscription_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} -> {self.channel_name}"
 
 
 class WebSocketToken(models.Model):

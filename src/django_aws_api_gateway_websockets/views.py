@@ -103,6 +103,11 @@ _EXCEPTION_MAILS_MAX_KEYS = 256
 _whitelists: dict[type, frozenset[str]] = {}
 
 
+#: The channel messages (docs/channels.rst): handlers of every view, off until a view
+#: lists them (``ADDITIONAL_ALLOWED_HANDLERS = [*CHANNEL_HANDLERS]``).
+CHANNEL_HANDLERS = ("subscribe", "unsubscribe", "presence", "resume", "history")
+
+
 class _SessionSlot:
     """``WebSocketView.websocket_session``: the session dispatch found, or, in a view a
     unit test set up with ``setup()`` and then calls directly, the connection's open
