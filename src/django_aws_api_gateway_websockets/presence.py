@@ -104,6 +104,12 @@ def settle(members: QuerySet[ChannelPresence]) -> int:
     return len(gone)
 
 
+def settle_everyone() -> int:
+    """Remove every member no connected session keeps (left behind by a process that
+    died between marking its sessions and settling presence); how many left."""
+    return settle(ChannelPresence.objects.exclude(Exists(_member_sessions())))
+
+
 @receiver(sessions_disconnected, dispatch_uid="ws_presence_sessions_disconnected")
 def _sessions_disconnected(
     sender: Any, pks: list[int], sessions: list[WebSocketSession] | None = None, **kwargs: Any

@@ -22,7 +22,7 @@ class ChannelsView(WebSocketView):
 
     USE_WS_TOKEN = False
     RATE_LIMIT_ENABLED = False
-    ADDITIONAL_ALLOWED_HANDLERS = [*CHANNEL_HANDLERS]
+    ADDITIONAL_ALLOWED_HANDLERS = [*CHANNEL_HANDLERS, "change_channel"]
     CHANNEL_RULES = {r"user-(?P<pk>\d+)": own_channel}
 
     def default(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
