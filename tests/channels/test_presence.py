@@ -274,3 +274,13 @@ def test_two_tabs_joining_or_leaving_at_once_are_announced_once(connect, alice, 
         all_at_once(lambda tab: statuses.append(tab.disconnect().status_code), tabs)
         assert removed(watcher) == [str(bob.pk)] * (round_ + 1)
     assert statuses == [200] * 40
+
+
+@pytest.mark.parametrize(("value", "reported"), [("room-(", True), (5, True), ("", False)])
+def test_a_presence_pattern_that_does_not_compile_is_reported(settings, value, reported):
+    from django_aws_api_gateway_websockets.checks import check_settings_values
+
+    settings.WEBSOCKETS = {"presence_channels": value}
+    errors = [e for e in check_settings_values() if "presence_channels" in e.msg]
+    assert bool(errors) is reported
+    assert [e.id for e in errors] == ["django_aws_api_gateway_websockets.E002"] * len(errors)
