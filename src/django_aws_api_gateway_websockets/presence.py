@@ -35,7 +35,7 @@ from django.utils import timezone
 from ._sql import statement, table_and_columns
 from .conf import get_presence_pattern, get_setting
 from .departures import sessions_disconnected
-from .models import ChannelPresence, ChannelSubscription, WebSocketSession
+from .models import MAX_MESSAGE_SIZE, ChannelPresence, ChannelSubscription, WebSocketSession
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,33 @@ def presence(channel: str) -> list[dict[str, Any]]:
     return [{"user": str(user_id), "data": data} for user_id, data in rows]
 
 
+def presence_messages(channel: str) -> list[dict[str, Any]]:
+    """The ``presence`` answer for ``channel``: one message, or, for a list over API
+    Gateway's 128 KB, several, all but the last with ``"more": true``."""
+    members = presence(channel)
+    envelope = {"type": "presence", "channel": channel, "members": [], "more": True}
+    room = MAX_MESSAGE_SIZE - len(json.dumps(envelope).encode())
+    pages: list[list[dict[str, Any]]] = [[]]
+    used = 0
+    for member in members:
+        size = len(json.dumps(member).encode()) + 2  # and its ", "
+        if pages[-1] and used + size > room:
+            pages.append([])
+            used = 0
+        pages[-1].append(member)
+        used += size
+    last = len(pages) - 1
+    return [
+        {
+            "type": "presence",
+            "channel": channel,
+            "members": page,
+            **({"more": True} if i < last else {}),
+        }
+        for i, page in enumerate(pages)
+    ]
+
+
 def joined(
     session: WebSocketSession, channel: str, presence_data: Callable[[], dict[str, Any]]
 ) -> None:
@@ -79,7 +106,7 @@ def joined(
 def left(session: WebSocketSession, channel: str) -> None:
     """``session`` is no longer in ``channel``: its user leaves if no other connection of
     theirs is in it."""
-    if session.presence and session.user_id is not None:
+    if session.presence and session.user_id is not None and is_presence_channel(channel):
         settle(ChannelPresence.objects.filter(user_id=session.user_id, channel_name=channel))
 
 

@@ -88,8 +88,7 @@ from .models import (  # noqa: F401  (the original's module-level names)
     WebSocketSession,
     WebSocketToken,
 )
-from .presence import is_presence_channel, joined, left
-from .presence import presence as members_of
+from .presence import is_presence_channel, joined, left, presence_messages
 from .ratelimit import connection_limit, count_token_issue
 from .sessions import close_session, end_session, load_session, move_session
 from .subscriptions import (
@@ -511,13 +510,15 @@ class WebSocketView(View):
         channel = self._requested_channel("presence")
         if not isinstance(channel, str):
             return channel
-        refusal = None
         if not self._valid_channel(channel) or not is_presence_channel(channel):
             refusal = ChannelRefusal(INVALID_CHANNEL, "This channel keeps no presence")
+            self._answer("presence", channel, refusal, {})
         elif not is_member(self.websocket_session, channel):
             refusal = ChannelRefusal(NOT_MEMBER, "This connection is not in the channel")
-        members = {"members": members_of(channel)} if refusal is None else {}
-        self._answer("presence", channel, refusal, {"type": "presence", **members})
+            self._answer("presence", channel, refusal, {})
+        else:
+            for message in presence_messages(channel):
+                self._answer("presence", channel, None, message)
         return None
 
     # -- hooks ---------------------------------------------------------------------
@@ -651,8 +652,16 @@ class WebSocketView(View):
         if isinstance(channel, str):
             return channel
         refusal = ChannelRefusal(INVALID_CHANNEL, "Give the channel's name as a string")
-        self.websocket_session.send_message(refused_message(request_name, None, refusal))
+        self._send_answer(refused_message(request_name, None, refusal))
         return HttpResponseBadRequest("Invalid channel")
+
+    def _send_answer(self, message: dict[str, Any]) -> None:
+        """Answer the connection; a session without a gateway cannot be answered."""
+        session = self.websocket_session
+        if session.api_gateway_id is None:
+            logger.warning("Cannot answer a channel request of a session without a gateway")
+            return
+        session.send_message(message)
 
     def _answer(
         self,
@@ -667,7 +676,7 @@ class WebSocketView(View):
             message = refused_message(request_name, shown, refusal)
         else:
             message = {**answer, "channel": channel}
-        self.websocket_session.send_message(message)
+        self._send_answer(message)
 
     def _channel_pattern(self) -> re.Pattern[str]:
         pattern = self.CHANNEL_NAME_PATTERN

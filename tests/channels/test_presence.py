@@ -284,3 +284,32 @@ def test_a_presence_pattern_that_does_not_compile_is_reported(settings, value, r
     errors = [e for e in check_settings_values() if "presence_channels" in e.msg]
     assert bool(errors) is reported
     assert [e.id for e in errors] == ["django_aws_api_gateway_websockets.E002"] * len(errors)
+
+
+def test_a_long_member_list_comes_in_several_messages(
+    connect, alice, gateway, api, django_user_model
+):
+    users = django_user_model.objects.bulk_create(
+        django_user_model(username=f"member{i}") for i in range(150)
+    )
+    for user in users:
+        api.connect(f"m{user.pk}=")
+    WebSocketSession.objects.bulk_create(
+        WebSocketSession(
+            connection_id=f"m{user.pk}=", channel_name="room-1", user=user, api_gateway=gateway
+        )
+        for user in users
+    )
+    ChannelPresence.objects.bulk_create(
+        ChannelPresence(
+            channel_name="room-1", user=user, data={"bio": "x" * 1000}, joined_on=timezone.now()
+        )
+        for user in users
+    )
+    tab = connect(alice, "room-1")
+    tab.send("presence", channel="room-1")
+    answers = tab.of_type("presence")
+    assert [answer.get("more") for answer in answers] == [True, None]
+    assert all(len(message) <= 128 * 1024 for message in tab.recording.messages(tab.connection_id))
+    assert [m for answer in answers for m in answer["members"]] == presence("room-1")
+    assert len(presence("room-1")) == 151
