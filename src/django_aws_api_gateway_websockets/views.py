@@ -464,9 +464,7 @@ class WebSocketView(View):
     ) -> HttpResponse | None:
         """Move this connection to ``body["channel"]`` (a handler a subclass may expose)."""
         channel = self.body.get("channel")
-        if not isinstance(channel, str) or not is_valid_channel_name(
-            channel, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
-        ):
+        if not isinstance(channel, str) or not self._valid_channel(channel):
             return HttpResponseBadRequest("Invalid channel")
         if not self.can_join_channel(request, channel):
             return self.permission_denied(request)
@@ -643,6 +641,7 @@ class WebSocketView(View):
         )
 
     def _valid_channel(self, channel: str) -> bool:
+        """Whether ``channel`` is a channel name by this view's rules."""
         return is_valid_channel_name(channel, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH)
 
     def _requested_channel(self, request_name: str) -> str | HttpResponse:
@@ -724,9 +723,7 @@ class WebSocketView(View):
     def _default_channel(self) -> str | None:
         """The gateway's default channel, ``""`` without one, ``None`` if invalid."""
         name = self.api_gateway.default_channel_name if self.api_gateway else ""
-        if name and not is_valid_channel_name(
-            name, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
-        ):
+        if name and not self._valid_channel(name):
             logger.warning("The gateway's default channel %r is not a valid channel name", name)
             return None
         return name
@@ -807,12 +804,7 @@ class WebSocketTokenView(View):
         if not origin_allowed(origin, request.headers.get("Host", ""), get_allowed_origins()):
             return token_refusal(403, "This page's origin may not connect", BAD_ORIGIN)
         channel = _requested_channel(request)
-        if channel is not None and not (
-            isinstance(channel, str)
-            and is_valid_channel_name(
-                channel, view._channel_pattern(), view.MAX_CHANNEL_NAME_LENGTH
-            )
-        ):
+        if channel is not None and not (isinstance(channel, str) and view._valid_channel(channel)):
             return token_refusal(400, "Invalid channel", INVALID_CHANNEL)
         watched = None
         if view.RATE_LIMIT_ENABLED:
