@@ -200,6 +200,33 @@ def test_the_cleanup_command_removes_members_left_behind(connect, alice, bob):
     assert list(ChannelPresence.objects.values_list("user_id", flat=True)) == [alice.pk]
 
 
+def test_the_admin_action_removes_the_member(connect, alice, bob, monkeypatch):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from django_aws_api_gateway_websockets.admin import WebSocketSessionAdmin
+
+    watcher = connect(alice, "room-1")
+    tab = connect(bob, "room-1")
+    model_admin = WebSocketSessionAdmin(WebSocketSession, admin.site)
+    monkeypatch.setattr(model_admin, "message_user", lambda *args, **kwargs: None)
+    chosen = WebSocketSession.objects.filter(connection_id=tab.connection_id)
+    model_admin.mark_disconnected(RequestFactory().post("/"), chosen)
+    assert removed(watcher) == [str(bob.pk)]
+
+
+def test_deleting_the_gateway_removes_its_members(connect, alice, bob, gateway, api):
+    other = type(gateway).objects.create(api_name="other", api_id="chanapi002")
+    watcher = connect(alice, "room-1")
+    tab = type(watcher)(Client(), path="/ws/", api_id=other.api_id)
+    tab.recording = api
+    tab.login(bob)
+    api.connect(tab.connection_id)
+    assert tab.connect(channel="room-1").status_code == 200
+    other.delete()
+    assert removed(watcher) == [str(bob.pk)]
+
+
 # -- statements and concurrency ------------------------------------------------------
 
 
