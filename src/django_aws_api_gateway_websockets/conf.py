@@ -51,6 +51,10 @@ DEFAULTS: dict[str, int] = {
     # Seconds without activity after which API Gateway has closed a connection (its idle
     # timeout is 10 minutes): such sessions are probed with GET @connections/{id}.
     "session_idle_seconds": 600,
+    # Channel history: messages kept per channel, and for how long (seconds). Both
+    # apply when history is read and when the cleanup command deletes it.
+    "history_max_messages": 1000,
+    "history_max_age_seconds": 86400,
 }
 
 #: Upper bounds of integer settings that have one.
@@ -86,6 +90,7 @@ OPTIONAL_KEYS = frozenset(
         "management_endpoint_url",
         "websocket_url",
         "send_rate_redis_url",
+        "history_channels",
     }
 )
 
@@ -229,3 +234,21 @@ def get_send_rate_redis_url() -> str | None:
     if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
         return value
     return None
+
+
+def get_pattern_list(name: str) -> list[str]:
+    """A setting that holds one regular expression or a list of them (such as
+    ``WEBSOCKETS["history_channels"]``); the valid ones, ``[]`` when unset."""
+    value = get_websockets_config().get(name)
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, (list, tuple)):
+        return []
+    return [pattern for pattern in patterns if isinstance(pattern, str) and _compiles(pattern)]
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True

@@ -89,6 +89,7 @@ from .models import (  # noqa: F401  (the original's module-level names)
     WebSocketToken,
 )
 from .ratelimit import connection_limit, count_token_issue
+from .replay import DEFAULT_HISTORY_LIMIT, MAX_RESUME_CHANNELS, answer_history, answer_resume
 from .sessions import close_session, end_session, load_session, move_session
 from .tokens import issue_token
 
@@ -458,6 +459,30 @@ class WebSocketView(View):
         move_session(self.websocket_session, channel)
         return None
 
+    def resume(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Send what this connection missed: ``{"channels": {"room-1": 41}}`` gives,
+        per channel, the messages after the sequence number seen last, or a ``reset``
+        (docs/channels.rst). A channel handler: see ``CHANNEL_HANDLERS``."""
+        channels = self.body.get("channels")
+        if not (
+            isinstance(channels, dict)
+            and 0 < len(channels) <= MAX_RESUME_CHANNELS
+            and all(_is_count(seq) for seq in channels.values())
+        ):
+            return HttpResponseBadRequest("Invalid channels")
+        answer_resume(self.websocket_session, channels, self._is_valid_channel)
+        return None
+
+    def history(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Send the last messages of a channel: ``{"channel": "room-1", "limit": 50}``
+        (docs/channels.rst). A channel handler: see ``CHANNEL_HANDLERS``."""
+        channel = self.body.get("channel")
+        limit = self.body.get("limit", DEFAULT_HISTORY_LIMIT)
+        if not isinstance(channel, str) or not (_is_count(limit) and limit > 0):
+            return HttpResponseBadRequest("Invalid history request")
+        answer_history(self.websocket_session, channel, limit, self._is_valid_channel)
+        return None
+
     # -- hooks ---------------------------------------------------------------------
 
     def can_join_channel(self, request: HttpRequest, channel_name: str) -> bool:
@@ -564,6 +589,9 @@ class WebSocketView(View):
             max_channel_length=self.MAX_CHANNEL_NAME_LENGTH,
             trusted_proxy_count=get_setting("trusted_proxy_count"),
         )
+
+    def _is_valid_channel(self, name: str) -> bool:
+        return is_valid_channel_name(name, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH)
 
     def _channel_pattern(self) -> re.Pattern[str]:
         pattern = self.CHANNEL_NAME_PATTERN
@@ -742,6 +770,11 @@ def token_refusal(status: int, error: str, reason: str, retry_after: int = 0) ->
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number of 0 or more, as JSON gives it (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _requested_channel(request: HttpRequest) -> Any:
