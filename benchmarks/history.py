@@ -1,12 +1,14 @@
 """Channel history benchmark, on PostgreSQL: sends per second to one channel that keeps
 history, from concurrent sender processes, and a resume of 100 missed messages.
 
-Two rounds, each of ``--senders`` processes (4 by default) sending ``--sends`` messages
-to one channel, all starting together: first numbering and keeping alone
-(``history.keep``, the one statement), then the whole ``send_to_channel``: the history
-statement and the fan-out to the channel's ``--members`` connected sessions (one
-recipients query, and posts over TLS to the fake Management API, answering after
-``--latency`` seconds). A round's figure is its sends over the time from the start to
+Three rounds, each of ``--senders`` processes (4 by default) sending ``--sends``
+messages, all starting together: numbering and keeping alone (``history.keep``, the one
+statement), first with each sender on its own channel (nothing shared: the baseline of
+this machine at this moment), then all on one channel, whose sequence row they queue on;
+then the whole ``send_to_channel`` on one channel: the history statement and the
+fan-out to the channel's ``--members`` connected sessions (one recipients query, and
+posts over TLS to the fake Management API, answering after ``--latency`` seconds). A
+round's figure is its sends over the time from the start to
 the last sender's end. After each round the numbers are verified: the kept messages
 are numbered 1..N without a gap or a repeat, each sender's messages in its own order,
 and every message sent is there once. Last, a resume of the 100 newest messages: the
@@ -43,12 +45,13 @@ from fake_management_api import serve
 from fanout import configure_django, database_settings, recreate_postgres_database
 
 DB_NAME = "history"
-#: The channel of each round.
-CHANNELS = {"keep": "room-1", "send": "room-2"}
+#: The channel of each round ("own": each sender its own channel, ``room-<pid>``).
+CHANNELS = {"own": "", "keep": "room-1", "send": "room-2"}
 MESSAGE = {"user": {"id": 4711, "name": "Ada Lovelace"}, "text": "Hello, room."}
 WEBSOCKETS = {"history_channels": [r"room-\d+"]}
 ROUNDS = {
-    "keep": "numbering and keeping (history.keep)",
+    "own": "history.keep, each sender to its own channel (no shared row)",
+    "keep": "history.keep, all senders to one channel",
     "send": "send_to_channel (history and fan-out)",
 }
 
@@ -95,14 +98,14 @@ def sender(args: argparse.Namespace) -> None:
     go = Path(args.go)
     while not go.exists():
         time.sleep(0.001)
-    channel = CHANNELS[args.round]
+    channel = CHANNELS[args.round] or f"room-{os.getpid()}"
     latencies = []
     usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     for n in range(args.sends):
         data = {**MESSAGE, "sender": os.getpid(), "n": n}
         before = time.perf_counter()
-        if args.round == "keep":
+        if args.round != "send":
             history.keep(channel, json.dumps(data))
         else:
             result = send_to_channel(channel, data)
@@ -264,17 +267,24 @@ def main() -> None:
             flush=True,
         )
         total = args.senders * args.sends
+        rates = {}
         for round_name, label in ROUNDS.items():
             connection.close()  # not held open across the senders' run
             run = run_senders(args, round_name, tmp, env)
             senders = run["senders"]
-            print(f"{label}: {total / run['elapsed']:,.0f} sends/s, all senders together")
+            rates[round_name] = total / run["elapsed"]
+            print(f"{label}: {rates[round_name]:,.0f} sends/s, all senders together")
             p50, p99, cpu = (
                 statistics.median(s[key] for s in senders) for key in ("p50_ms", "p99_ms", "cpu_us")
             )
             print(f"  per send: p50 {p50:.2f} ms, p99 {p99:.2f} ms, CPU {cpu:.0f} µs (medians)")
-            verdict = verify(CHANNELS[round_name], total, args.senders, args.sends)
-            print(f"  numbers: {verdict}", flush=True)
+            if CHANNELS[round_name]:
+                verdict = verify(CHANNELS[round_name], total, args.senders, args.sends)
+                print(f"  numbers: {verdict}", flush=True)
+        print(
+            f"one shared channel / own channels: {rates['keep'] / rates['own']:.2f} "
+            "(what queueing on the channel's sequence row costs)"
+        )
         figures = resume(args.resumes)
         print(
             f"resume of 100 missed messages: {figures['queries']} query, "

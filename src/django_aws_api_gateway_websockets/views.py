@@ -684,9 +684,10 @@ class WebSocketView(View):
     @classmethod
     def _automatic_handlers(cls) -> set[str]:
         """Public plain functions defined by ``cls`` and its WebSocketView ancestors,
-        minus the base class's own names (except :attr:`BASE_HANDLERS`)."""
+        minus the base class's own names (except :attr:`BASE_HANDLERS`, and the
+        channel handlers, names a 4.1.0 view may define as its own handlers)."""
         reserved = {name for name in dir(WebSocketView) if not name.startswith("_")}
-        reserved -= cls.BASE_HANDLERS
+        reserved -= {*cls.BASE_HANDLERS, *CHANNEL_HANDLERS}
         names: set[str] = set()
         for klass in cls.__mro__:
             if klass is WebSocketView or not issubclass(klass, WebSocketView):

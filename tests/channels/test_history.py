@@ -457,6 +457,29 @@ def test_the_handlers_are_off_unless_the_view_lists_them(connect, history_on):
     assert received(history_on, ws) == []
 
 
+def test_a_4_1_0_view_keeps_its_own_handler_named_history(connect, history_on):
+    ws = connect(ROOM, path="/ws-own/")
+    response = ws.message({"handler": "history", "channel": ROOM})
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"own": True}
+    assert received(history_on, ws) == []
+
+
+def test_the_admin_lists_kept_messages(history_on, admin_client):
+    sent(2)
+    page = admin_client.get("/admin/django_aws_api_gateway_websockets/channelmessage/")
+    assert page.status_code == 200
+    assert page.content.count(ROOM.encode()) >= 2
+    one = ChannelMessage.objects.get(seq=2)
+    detail = admin_client.get(
+        f"/admin/django_aws_api_gateway_websockets/channelmessage/{one.pk}/change/"
+    )
+    assert detail.status_code == 200
+    assert b"&quot;n&quot;: 2" in detail.content
+    add = admin_client.get("/admin/django_aws_api_gateway_websockets/channelmessage/add/")
+    assert add.status_code == 403
+
+
 def test_a_connection_gone_mid_answer_stops_it(connect, history_on):
     big = "z" * 60_000
     for n in range(4):
