@@ -144,7 +144,7 @@ def send_to_channel(
     encoded = _json(data)
     kept = history.keeps_history(channel)
     _check_size(channel, encoded, kept, bool(background and options.get("message_id")))
-    seq = history.keep(channel, encoded.decode()).seq if kept else None
+    seq = history.keep(channel, encoded.decode()) if kept else None
     recipients = WebSocketSession.objects.in_channel(channel)
     if background:
         message = {"type": "message", "channel": channel, "seq": seq, "data": data}

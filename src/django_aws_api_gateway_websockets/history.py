@@ -46,28 +46,21 @@ def _combined(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 
-@dataclass(frozen=True)
-class Kept:
-    """The number and time a kept message got."""
-
-    seq: int
-    sent_at: datetime
-
-
-def keep(channel: str, data: str) -> Kept:
-    """Number the message ``data`` (its JSON) and keep it in the channel's history."""
+def keep(channel: str, data: str) -> int:
+    """Number the message ``data`` (its JSON) and keep it in the channel's history;
+    its number."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(statement(("history_keep",), _keep_sql), [channel, channel, data])
-            seq, sent_at = cursor.fetchone()
-        return Kept(seq, sent_at)
+            (seq,) = cursor.fetchone()
+        return int(seq)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(statement(("history_next",), _next_seq_sql), [channel])
             (seq,) = cursor.fetchone()
         sent_at = timezone.now()  # after the write lock: times grow with the numbers
         ChannelMessage.objects.create(channel_name=channel, seq=seq, data=data, sent_at=sent_at)
-    return Kept(seq, sent_at)
+    return int(seq)
 
 
 def _next_seq_sql() -> str:
@@ -89,7 +82,7 @@ def _keep_sql() -> str:
         f"INSERT INTO {table} ({column['channel_name']}, {column['seq']}, "
         f"{column['data']}, {column['sent_at']}) "
         f"SELECT %s, numbered.{table_and_columns(ChannelSequence)[1]['last_seq']}, %s, "
-        f"clock_timestamp() FROM numbered RETURNING {column['seq']}, {column['sent_at']}"
+        f"clock_timestamp() FROM numbered RETURNING {column['seq']}"
     )
 
 

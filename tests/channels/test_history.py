@@ -137,6 +137,28 @@ def test_a_channel_without_history_sends_seq_null_and_keeps_nothing(connect, his
     assert not any("channelmessage" in q["sql"].lower() for q in queries.captured_queries)
 
 
+def test_data_is_replayed_exactly_as_it_was_sent(connect, history_on):
+    from datetime import datetime, timezone
+    from decimal import Decimal
+    from uuid import UUID
+
+    ws = connect(ROOM)
+    data = {
+        "text": "Grüße, 世界 🎉",
+        "at": datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc),
+        "price": Decimal("1.10"),
+        "id": UUID(int=7),
+        "nested": [1, 2.5, None, True, {"k": "v"}],
+    }
+    send_to_channel(ROOM, data)
+    ws.message({"handler": "history", "channel": ROOM})
+    live, answer = received(history_on, ws)
+    assert answer["messages"][0]["data"] == live["data"]
+    assert live["data"]["at"] == "2026-12-01T10:00:00Z"
+    assert live["data"]["price"] == "1.10"
+    assert live["data"]["text"] == "Grüße, 世界 🎉"
+
+
 def test_sequences_are_per_channel(history_on, db):
     sent(3, "room-1")
     sent(2, "room-2")
@@ -146,8 +168,8 @@ def test_sequences_are_per_channel(history_on, db):
 
 def test_numbering_and_keeping_is_one_statement_on_postgres(history_on, db):
     with CaptureQueriesContext(connection) as queries:
-        kept = history.keep(ROOM, '{"a": 1}')
-    assert kept.seq == 1
+        seq = history.keep(ROOM, '{"a": 1}')
+    assert seq == 1
     expected = 1 if connection.vendor == "postgresql" else 4  # SQLite: BEGIN, 2, COMMIT
     assert len(queries) == expected, queries.captured_queries
 
