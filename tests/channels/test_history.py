@@ -138,14 +138,15 @@ def test_a_channel_without_history_sends_seq_null_and_keeps_nothing(connect, his
 
 
 def test_data_is_replayed_exactly_as_it_was_sent(connect, history_on):
-    from datetime import datetime, timezone
+    from datetime import datetime
+    from datetime import timezone as dt_timezone
     from decimal import Decimal
     from uuid import UUID
 
     ws = connect(ROOM)
     data = {
         "text": "Grüße, 世界 🎉",
-        "at": datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc),
+        "at": datetime(2026, 12, 1, 10, 0, tzinfo=dt_timezone.utc),
         "price": Decimal("1.10"),
         "id": UUID(int=7),
         "nested": [1, 2.5, None, True, {"k": "v"}],
