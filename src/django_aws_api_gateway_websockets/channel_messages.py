@@ -25,8 +25,6 @@ from .messaging.fanout import send_encoded
 from .messaging.results import BroadcastResult
 from .models import MAX_MESSAGE_SIZE, ChannelMessage, SendRecord, WebSocketSession
 
-#: The largest sequence number (a signed 64-bit column): the widest in any message.
-LARGEST_SEQ = 2**63 - 1
 #: As wide as any ``sent_at`` of a history entry.
 WIDEST_SENT_AT = "2026-12-01T10:00:00.000Z"
 #: As wide as the id ``message_id=True`` stamps on a background send.
@@ -93,12 +91,14 @@ def refusal_body(request: str, channel: str, reason: str, message: str) -> bytes
 
 def _check_size(channel: str, data: bytes, kept: bool, message_id: bool) -> None:
     """``ValueError`` unless every message that may carry ``data`` fits in 128 KB."""
-    widest = [message_body(channel, LARGEST_SEQ, data, WIDEST_MESSAGE_ID if message_id else "")]
+    widest = [
+        message_body(channel, history.LARGEST_SEQ, data, WIDEST_MESSAGE_ID if message_id else "")
+    ]
     if kept:
-        entry = history_entry(LARGEST_SEQ, data, WIDEST_SENT_AT)
+        entry = history_entry(history.LARGEST_SEQ, data, WIDEST_SENT_AT)
         widest.append(
             b'{"type": "history", "channel": %s, "messages": [%s], "last_seq": %d}'
-            % (_json(channel), entry, LARGEST_SEQ)
+            % (_json(channel), entry, history.LARGEST_SEQ)
         )
     size = max(len(body) for body in widest)
     if size > MAX_MESSAGE_SIZE:

@@ -32,6 +32,9 @@ from . import conf
 from ._sql import instance_from_row, statement, table_and_columns
 from .models import ChannelMessage, ChannelSequence
 
+#: The largest sequence number a channel can reach (a signed 64-bit column).
+LARGEST_SEQ = 2**63 - 1
+
 
 def keeps_history(channel: str) -> bool:
     """Whether ``channel`` matches a pattern of ``WEBSOCKETS["history_channels"]``."""

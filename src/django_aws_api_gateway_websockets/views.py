@@ -79,6 +79,7 @@ from .hashing import (  # noqa: F401  (the original's module-level names)
     hash_user_auth,
     user_auth_matches,
 )
+from .history import LARGEST_SEQ
 from .logfilters import redact_tokens
 from .models import (  # noqa: F401  (the original's module-level names)
     MAX_MESSAGE_SIZE,
@@ -467,7 +468,7 @@ class WebSocketView(View):
         if not (
             isinstance(channels, dict)
             and 0 < len(channels) <= MAX_RESUME_CHANNELS
-            and all(_is_count(seq) for seq in channels.values())
+            and all(_is_seq(seq) for seq in channels.values())
         ):
             return HttpResponseBadRequest("Invalid channels")
         answer_resume(self.websocket_session, channels, self._is_valid_channel)
@@ -478,7 +479,7 @@ class WebSocketView(View):
         (docs/channels.rst). A channel handler: see ``CHANNEL_HANDLERS``."""
         channel = self.body.get("channel")
         limit = self.body.get("limit", DEFAULT_HISTORY_LIMIT)
-        if not isinstance(channel, str) or not (_is_count(limit) and limit > 0):
+        if not isinstance(channel, str) or not (_is_seq(limit) and limit > 0):
             return HttpResponseBadRequest("Invalid history request")
         answer_history(self.websocket_session, channel, limit, self._is_valid_channel)
         return None
@@ -773,9 +774,10 @@ def token_refusal(status: int, error: str, reason: str, retry_after: int = 0) ->
     return response
 
 
-def _is_count(value: Any) -> bool:
-    """A whole number of 0 or more, as JSON gives it (not a boolean)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _is_seq(value: Any) -> bool:
+    """A whole number from 0 to the largest sequence number, as JSON gives it (not a
+    boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_SEQ
 
 
 def _requested_channel(request: HttpRequest) -> Any:

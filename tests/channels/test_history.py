@@ -352,6 +352,13 @@ def test_resume_from_beyond_the_last_number_gets_a_reset(connect, history_on):
     ]
 
 
+def test_resume_from_the_largest_number(connect, history_on):
+    sent(1)
+    ws = connect(ROOM)
+    assert ws.message({"handler": "resume", "channels": {ROOM: 2**63 - 1}}).status_code == 200
+    assert received(history_on, ws) == [{"type": "reset", "channel": ROOM, "last_seq": 1}]
+
+
 def test_resume_of_a_never_used_channel(connect, history_on):
     ws = connect(ROOM)
     ws.message({"handler": "resume", "channels": {ROOM: 0}})
@@ -398,6 +405,7 @@ def test_resume_refusals(connect, history_on, channel, reason):
         {"channels": {ROOM: True}},
         {"channels": {ROOM: "3"}},
         {"channels": {ROOM: 1.5}},
+        {"channels": {ROOM: 2**63}},
         {"channels": {f"room-{n}": 0 for n in range(102)}},
         {},
     ],
@@ -464,6 +472,7 @@ def test_history_refusals(connect, history_on, channel, reason):
         {"channel": ROOM, "limit": 0},
         {"channel": ROOM, "limit": True},
         {"channel": ROOM, "limit": "5"},
+        {"channel": ROOM, "limit": 10**30},
         {"limit": 5},
     ],
 )
