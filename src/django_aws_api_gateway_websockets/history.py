@@ -107,7 +107,7 @@ class Page:
 def missed(channel: str, seq: int) -> Page:
     """What came after ``seq``, in one query; ``page.follows(seq)`` is false when the
     history does not reach back that far (the client must reset)."""
-    return _read(channel, seq, conf.get_setting("history_max_messages"))
+    return _read(channel, seq, conf.get_setting("history_max_messages"), reach=seq)
 
 
 def latest(channel: str, limit: int) -> Page:
@@ -115,10 +115,13 @@ def latest(channel: str, limit: int) -> Page:
     return _read(channel, 0, min(limit, conf.get_setting("history_max_messages")))
 
 
-def _read(channel: str, after: int, window: int) -> Page:
+def _read(channel: str, after: int, window: int, reach: int = LARGEST_SEQ) -> Page:
+    """The kept messages after ``after``, the last ``window`` at most; none at all when
+    ``reach`` is older than the window (a resume that will be a reset reads nothing)."""
     cutoff = connection.ops.adapt_datetimefield_value(_age_cutoff())
+    params = [after, window, cutoff, reach, window, channel]
     with connection.cursor() as cursor:
-        cursor.execute(statement(("history_read",), _read_sql), [after, window, cutoff, channel])
+        cursor.execute(statement(("history_read",), _read_sql), params)
         rows = cursor.fetchall()
     if not rows:
         return Page(0, [])
@@ -135,7 +138,7 @@ def _read_sql() -> str:
         f"SELECT s.{sequence['last_seq']}, {selected} FROM {sequences} s "  # noqa: S608
         f"LEFT JOIN {messages} m ON m.{message['channel_name']} = s.{sequence['channel_name']} "
         f"AND m.{message['seq']} > %s AND m.{message['seq']} > s.{sequence['last_seq']} - %s "
-        f"AND m.{message['sent_at']} >= %s "
+        f"AND m.{message['sent_at']} >= %s AND %s >= s.{sequence['last_seq']} - %s "
         f"WHERE s.{sequence['channel_name']} = %s ORDER BY m.{message['seq']}"
     )
 

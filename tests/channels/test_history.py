@@ -242,6 +242,7 @@ def test_count_retention_applies_exactly_at_read_time(history_on, settings, db):
     assert page.last_seq == 5
     assert history.missed(ROOM, 2).follows(2)
     assert not history.missed(ROOM, 1).follows(1)  # 2 was trimmed
+    assert history.missed(ROOM, 1).messages == []  # a reset: nothing read for it
     assert kept_seqs() == [1, 2, 3, 4, 5]  # still there until the cleanup
 
 
