@@ -42,7 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
 from fake_management_api import serve
-from fanout import configure_django, database_settings, recreate_postgres_database
+from fanout import (
+    configure_django,
+    database_settings,
+    recreate_postgres_database,
+    throwaway_certificate,
+)
 
 DB_NAME = "history"
 #: The channel of each round ("own": each sender its own channel, ``room-<pid>``).
@@ -232,21 +237,13 @@ def main() -> None:
         sender(args)
         return
 
-    import trustme
-
     with tempfile.TemporaryDirectory() as tmp:
-        ca = trustme.CA()
-        server_cert = ca.issue_cert("127.0.0.1")
-        ca_file = os.path.join(tmp, "ca.pem")
-        ca.cert_pem.write_to_path(ca_file)
-        chain, key = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key")
-        server_cert.private_key_and_cert_chain_pem.write_to_path(chain)
-        server_cert.private_key_pem.write_to_path(key)
+        certificate, ca_file = throwaway_certificate(tmp)
         env = {**os.environ, "SSL_CERT_FILE": ca_file, "AWS_CA_BUNDLE": ca_file}
         os.environ.update(SSL_CERT_FILE=ca_file, AWS_CA_BUNDLE=ca_file)
         ours, theirs = multiprocessing.Pipe()
         server = multiprocessing.Process(
-            target=serve, args=(args.latency, theirs, (chain, key)), daemon=True
+            target=serve, args=(args.latency, theirs, certificate), daemon=True
         )
         server.start()
         args.endpoint = f"https://127.0.0.1:{ours.recv()}"
