@@ -10,6 +10,7 @@ system checks (``checks.py``) report the bad value instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -55,6 +56,10 @@ DEFAULTS: dict[str, int] = {
     "max_subscriptions": 100,
     # Bytes of UTF-8 JSON a member's presence payload (the view's presence_data) may take.
     "presence_payload_max_bytes": 1024,
+    # Channel history: messages kept per channel, and for how long (seconds). Both
+    # apply when history is read and when the cleanup command deletes it.
+    "history_max_messages": 1000,
+    "history_max_age_seconds": 86400,
 }
 
 #: Upper bounds of integer settings that have one.
@@ -91,6 +96,7 @@ OPTIONAL_KEYS = frozenset(
         "websocket_url",
         "send_rate_redis_url",
         "presence_channels",
+        "history_channels",
     }
 )
 
@@ -236,26 +242,44 @@ def get_send_rate_redis_url() -> str | None:
     return None
 
 
-def get_presence_pattern() -> re.Pattern[str] | None:
-    """The channels that keep presence (``WEBSOCKETS["presence_channels"]``, a regular
-    expression a whole channel name must match); ``None`` when unset or not a valid
-    expression (the system checks report that)."""
-    value = get_websockets_config().get("presence_channels")
-    if not isinstance(value, str) or not value:
+#: Settings that select channels by regular expression: one, or a list of them; a
+#: channel is selected when its whole name matches one.
+CHANNEL_PATTERN_KEYS = ("presence_channels", "history_channels")
+
+
+def get_channel_pattern(name: str) -> re.Pattern[str] | None:
+    """The channels the setting ``name`` selects, as one expression to ``fullmatch``;
+    ``None`` when it selects none. Invalid expressions are left out (the system checks
+    report them)."""
+    return _combined(tuple(p for p in _pattern_values(name) if _compiled(p) is not None))
+
+
+def invalid_channel_patterns(name: str) -> list[Any]:
+    """The entries of the setting ``name`` that are not regular expressions."""
+    return [p for p in _pattern_values(name) if _compiled(p) is None]
+
+
+def _pattern_values(name: str) -> list[Any]:
+    value = get_websockets_config().get(name)
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _compiled(expression: Any) -> re.Pattern[str] | None:
+    return _compile(expression) if isinstance(expression, str) and expression else None
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(expression: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(expression)
+    except re.error:
         return None
-    return _compiled(value)
 
 
-def _compiled(expression: str) -> re.Pattern[str] | None:
-    cached = _patterns.get(expression)
-    if cached is None and expression not in _patterns:
-        try:
-            cached = re.compile(expression)
-        except re.error:
-            cached = None
-        _patterns[expression] = cached
-    return cached
-
-
-#: Compiled regular expressions of settings, by their text (``None``: invalid).
-_patterns: dict[str, re.Pattern[str] | None] = {}
+@functools.lru_cache(maxsize=16)
+def _combined(expressions: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not expressions:
+        return None
+    return re.compile("|".join(f"(?:{expression})" for expression in expressions))

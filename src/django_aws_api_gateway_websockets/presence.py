@@ -33,7 +33,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from ._sql import statement, table_and_columns
-from .conf import get_presence_pattern, get_setting
+from .conf import get_channel_pattern, get_setting
 from .departures import sessions_disconnected
 from .models import MAX_MESSAGE_SIZE, ChannelPresence, ChannelSubscription, WebSocketSession
 
@@ -43,7 +43,7 @@ DATA_FIELD = cast("models.JSONField[Any]", ChannelPresence._meta.get_field("data
 
 
 def is_presence_channel(channel: str) -> bool:
-    pattern = get_presence_pattern()
+    pattern = get_channel_pattern("presence_channels")
     return pattern is not None and pattern.fullmatch(channel) is not None
 
 
@@ -145,7 +145,7 @@ def _sessions_disconnected(
         users = {s.user_id for s in sessions if s.presence and s.user_id is not None}
         if users:
             settle(ChannelPresence.objects.filter(user_id__in=users))
-    elif get_presence_pattern() is not None:
+    elif get_channel_pattern("presence_channels") is not None:
         flagged = WebSocketSession.objects.filter(pk__in=pks, presence=True, user__isnull=False)
         settle(ChannelPresence.objects.filter(user_id__in=flagged.values("user_id")))
 
