@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 # 4.1.0's tuning constants of ``models``. Sending is now configured by the
-# ``send_*`` settings and provisioning by ``aws.DEFAULT_CONFIG``; these keep their
+# ``send_*`` settings and provisioning by ``aws.default_config``; these keep their
 # 4.1.0 values for code that reads them.
 BROADCAST_MAX_WORKERS = 10
 BROADCAST_CONNECT_TIMEOUT = 5
@@ -52,6 +52,9 @@ MOVED: dict[str, dict[str, tuple[str, str]]] = {
         "collect_deferred_sync_errors": (_PROVISIONING, "collect_deferred_sync_errors"),
         "run_aws_after_commit": (_PROVISIONING, "run_aws_after_commit"),
         "get_region_name": ("django_aws_api_gateway_websockets.conf", "get_region_name"),
+        # The library itself: 4.1.0's tests replace ``models.boto3``; clients are built
+        # through it (``aws.boto3_library``).
+        "boto3": ("django_aws_api_gateway_websockets.aws", "boto3"),
         "get_boto3_client": ("django_aws_api_gateway_websockets.aws", "get_boto3_client"),
         "clear_boto3_client_cache": (
             "django_aws_api_gateway_websockets.aws",

@@ -198,14 +198,23 @@ def get_allowed_origins() -> list[str] | None:
     return [origin.rstrip("/") for origin in _host_list("allowed_origins")]
 
 
-def get_region_name() -> str:
-    """The AWS region for API Gateway; ``RuntimeError`` when none is configured."""
+def configured_region() -> str:
+    """``AWS_GATEWAY_REGION_NAME``, else ``AWS_REGION_NAME``, else ``""``."""
     region = getattr(settings, "AWS_GATEWAY_REGION_NAME", None) or getattr(
         settings, "AWS_REGION_NAME", None
     )
+    return str(region or "")
+
+
+def get_region_name() -> str:
+    """The AWS region for API Gateway; ``RuntimeError`` (4.1.0's words) when none is
+    configured."""
+    region = configured_region()
     if not region:
-        raise RuntimeError("Set AWS_GATEWAY_REGION_NAME (or AWS_REGION_NAME) in your settings.")
-    return str(region)
+        raise RuntimeError(
+            "AWS_GATEWAY_REGION_NAME or AWS_REGION_NAME must be set within settings.py"
+        )
+    return region
 
 
 def get_management_endpoint_template() -> str:

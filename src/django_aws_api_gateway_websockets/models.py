@@ -256,14 +256,14 @@ class ApiGateway(models.Model):
         return deploy(client, self)
 
     def sync_to_aws(self, client: Any = None, fields: list[str] | None = None) -> list[str]:
-        from .provisioning import push_gateway
+        from .provisioning import sync_gateway_to_aws
 
-        return push_gateway(self, client, fields)
+        return sync_gateway_to_aws(self, client, fields)
 
     def sync_from_aws(self, client: Any = None) -> list[str]:
-        from .provisioning import pull_gateway
+        from .provisioning import sync_gateway_from_aws
 
-        return pull_gateway(self, client)
+        return sync_gateway_from_aws(self, client)
 
 
 class ApiGatewayAdditionalRoute(models.Model):

@@ -164,7 +164,7 @@ def test_admin_actions_accept_a_list_of_rows_and_no_model_admin(db, rf):
     request._messages = CookieStorage(request)
     sync_to_aws(None, request, [ApiGateway.objects.create(api_name="not deployed")])
     assert [m.message for m in request._messages] == [
-        "not deployed: not deployed has not been created in AWS yet."
+        "not deployed: The API must be deployed before it can be synced to AWS"
     ]
 
 

@@ -217,3 +217,19 @@ def test_models_resolves_the_factory_without_holding_it() -> None:
 
     assert models.get_boto3_client is aws.get_boto3_client
     assert "get_boto3_client" not in vars(models)
+
+
+@pytest.mark.parametrize("send", ["single", "queryset"])
+def test_a_patched_boto3_in_models_gets_one_post_per_recipient(
+    gateway: ApiGateway, send: str
+) -> None:
+    """4.1.0's tests replace ``models.boto3``; sends then go through the client it makes."""
+    with patch("django_aws_api_gateway_websockets.models.boto3") as library:
+        ids, _ = SENDS[send](gateway)
+
+    library.client.assert_called_with(
+        "apigatewaymanagementapi", region_name=REGION, endpoint_url=ENDPOINT, config=ANY
+    )
+    posts = library.client.return_value.post_to_connection.call_args_list
+    assert sorted(post.kwargs["ConnectionId"] for post in posts) == sorted(ids)
+    assert "boto3" not in vars(models)

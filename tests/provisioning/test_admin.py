@@ -38,7 +38,7 @@ def test_create_then_sync_actions(admin_client, gateway, reader):
     assert act(admin_client, "sync_to_aws", gateway) == ["Chat API: already in sync with AWS"]
     reader.update_api(ApiId=gateway.api_id, Description="console")
     assert act(admin_client, "sync_from_aws", gateway) == [
-        "Chat API: synced from AWS. updated api_description from AWS"
+        "Chat API: synced from AWS. Updated api_description"
     ]
 
 

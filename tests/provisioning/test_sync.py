@@ -6,6 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from django_aws_api_gateway_websockets import sync
 from django_aws_api_gateway_websockets.models import ApiGateway, ApiGatewayAdditionalRoute
 from django_aws_api_gateway_websockets.provisioning import (
     ApiGatewaySyncError,
@@ -188,8 +189,8 @@ def test_sync_to_aws_restores_what_was_changed_in_aws(deployed, reader):
 
     changes = deployed.sync_to_aws()
 
-    assert any("request parameters" in change for change in changes)
-    assert "created route chat" in changes
+    assert "Updated the $default integration: request parameters" in changes
+    assert "Created the chat route" in changes
     default = routes_by_key(reader, deployed.api_id)["$default"]
     integration = reader.get_integration(
         ApiId=deployed.api_id, IntegrationId=default["Target"].split("/")[1]
@@ -218,7 +219,8 @@ def test_sync_from_aws_copies_aws_into_the_records(deployed, reader):
 
     changes = deployed.sync_from_aws()
 
-    assert "imported route console from AWS" in changes
+    assert "Added the console route" in changes
+    assert "The chat route is not in AWS, so it is marked as not deployed" in changes
     deployed.refresh_from_db()
     assert deployed.api_name == "Renamed in console"
     imported = ApiGatewayAdditionalRoute.objects.get(route_key="console")
@@ -249,9 +251,9 @@ def test_a_bad_secret_set_after_creation_fails_the_push_cleanly(
 
 
 def test_sync_needs_a_created_api(gateway):
-    with pytest.raises(ValueError, match="not been created"):
+    with pytest.raises(ValueError, match="must be deployed before it can be synced to AWS"):
         gateway.sync_to_aws()
-    with pytest.raises(ValueError, match="not been created"):
+    with pytest.raises(ValueError, match="must be deployed before it can be synced from AWS"):
         gateway.sync_from_aws()
 
 
@@ -265,7 +267,7 @@ def test_push_gateway_sends_only_the_fields_named_as_4_1_0_did(deployed, reader)
     api = reader.get_api(ApiId=deployed.api_id)
     assert api["Name"] == "Renamed"
     assert api["Description"] == "set in the console"
-    assert changes[0] == "updated API Name"
+    assert changes == ["Updated the API Name", "Deployed the stage"]
 
 
 def test_push_gateway_with_no_synced_field_calls_nothing(deployed, reader):
@@ -277,7 +279,7 @@ def test_push_gateway_with_no_synced_field_calls_nothing(deployed, reader):
 def test_a_stage_description_change_only_redeploys(deployed, reader):
     before = deployments(reader, deployed.api_id)
     changes = deployed.sync_to_aws(fields=["stage_description"])
-    assert [c.split()[0] for c in changes] == ["deployed"]
+    assert changes == ["Updated the stage description", "Deployed the stage"]
     assert deployments(reader, deployed.api_id) == before + 1
 
 
@@ -381,7 +383,7 @@ def test_a_full_sync_redeploys_a_changed_stage_description(deployed, reader):
 
     changes = deployed.sync_to_aws()
 
-    assert changes[0] == "updated the stage description"
+    assert changes == ["Updated the stage description", "Deployed the stage"]
     assert deployments(reader, deployed.api_id) == before + 1
     assert deployed.sync_to_aws() == []
 
@@ -419,3 +421,67 @@ def test_create_route_needs_only_the_api_as_in_4_1_0(deployed, apigw, reader):
         ApiGatewayAdditionalRoute(api_gateway=ApiGateway(api_name="x"), route_key="k").create_route(
             apigw
         )
+
+
+def test_the_sync_functions_let_aws_errors_through_as_4_1_0s_did(deployed, apigw, fail_once):
+    # 4.1.0's sync.push_gateway/pull_gateway raise AWS's error and leave last_error alone;
+    # ApiGateway.sync_to_aws/sync_from_aws record it and raise ApiGatewaySyncError.
+    fail_once(apigw, "GetApi")
+    with pytest.raises(ClientError):
+        sync.push_gateway(deployed, apigw)
+    fail_once(apigw, "GetApi")
+    with pytest.raises(ClientError):
+        sync.pull_gateway(deployed, apigw)
+    deployed.refresh_from_db()
+    assert deployed.last_error == ""
+
+    fail_once(apigw, "GetApi")
+    with pytest.raises(ApiGatewaySyncError):
+        deployed.sync_from_aws()
+    deployed.refresh_from_db()
+    assert deployed.last_error == "ClientError: TooManyRequestsException"
+
+
+def test_a_new_route_on_a_row_naming_a_deployment_is_created_without_api_created(deployed, reader):
+    # 4.1.0's route save looks at the gateway's deployment, not ``api_created``.
+    ApiGateway.objects.filter(pk=deployed.pk).update(api_created=False)
+    gateway = ApiGateway.objects.get(pk=deployed.pk)
+
+    route = add_route(gateway, "late")
+
+    assert route.deployed
+    assert "late" in routes_by_key(reader, gateway.api_id)
+
+
+def test_a_new_route_on_a_row_without_an_api_id_stays_local(gateway):
+    ApiGateway.objects.filter(pk=gateway.pk).update(deployment_id="d1")
+    gateway.refresh_from_db()
+
+    assert not add_route(gateway, "late").deployed
+
+
+def test_a_listed_route_without_an_id_is_taken_as_it_is(deployed, apigw, reader):
+    # A stand-in client's listing (4.1.0's tests have them): nothing to change it by.
+    state = read_api_state(apigw, deployed.api_id, deployed.effective_stage_name, "")
+    state.routes["chat"] = {"RouteKey": "chat"}
+    before = set(integrations_by_id(reader, deployed.api_id))
+
+    ids = ensure_route(apigw, deployed.api_id, state, RouteSpec("chat", "https://a.test/c", None))
+
+    assert (ids.route_id, ids.integration_id, ids.changes) == ("", "", [])
+    assert set(integrations_by_id(reader, deployed.api_id)) == before
+
+
+def test_a_created_integration_is_not_updated_again(deployed, apigw):
+    # An answer that leaves out the URI (a stand-in's) does not read as a difference.
+    state = read_api_state(apigw, deployed.api_id, deployed.effective_stage_name, "")
+    with Stubber(apigw) as stub:
+        stub.add_response("create_integration", {"IntegrationId": "i9"})
+        stub.add_response("create_route", {"RouteId": "r9"})
+        ids = ensure_route(
+            apigw, deployed.api_id, state, RouteSpec("extra", "https://a.test/x", None)
+        )
+        stub.assert_no_pending_responses()
+
+    assert (ids.route_id, ids.integration_id) == ("r9", "i9")
+    assert ids.changes == ["Created the extra route"]

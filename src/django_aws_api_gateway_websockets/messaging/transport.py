@@ -7,9 +7,9 @@ hands over batches of targets and waits for their deliveries
 (``concurrent.futures.Future``); database work stays in the caller's thread.
 
 When a test double stands between the package and AWS (a replaced
-``models.get_boto3_client``, moto's ``mock_aws``, a botocore ``Stubber``), the posts go
-through a boto3 client instead, one ``post_to_connection`` per recipient, so the double
-sees them; ``get_transport`` makes that choice, once per send.
+``models.get_boto3_client`` or ``models.boto3``, moto's ``mock_aws``, a botocore
+``Stubber``), the posts go through a boto3 client instead, one ``post_to_connection`` per
+recipient, so the double sees them; ``get_transport`` makes that choice, once per send.
 """
 
 from __future__ import annotations
@@ -332,11 +332,11 @@ class BotoTransport:
 
 def _intercepted() -> bool:
     """Whether something that tests put between the package and AWS must see the posts:
-    a replaced ``models.get_boto3_client`` (a patch puts it in the module's namespace;
-    the package's own is resolved by ``models.__getattr__``), an enabled ``before-send``
-    handler among botocore's built-ins (moto's ``mock_aws``), or a ``Stubber`` on a
-    client from the factory."""
-    if "get_boto3_client" in vars(models):
+    a replaced ``models.get_boto3_client`` or ``models.boto3`` (a patch puts it in the
+    module's namespace; the package's own are resolved by ``models.__getattr__``), an
+    enabled ``before-send`` handler among botocore's built-ins (moto's ``mock_aws``), or
+    a ``Stubber`` on a client from the factory."""
+    if {"get_boto3_client", "boto3"} & vars(models).keys():
         return True
     for handler in _before_send_handlers():
         if getattr(handler, "enabled", True):

@@ -13,7 +13,15 @@ from .errors import ApiGatewaySyncError, describe_error, is_not_found
 from .iam import iam_policy
 from .plan import Plan, plan_gateway
 from .spec import DEFAULT_ROUTE_KEYS, integration_request_parameters
-from .sync import SYNCED_GATEWAY_FIELDS, pull_gateway, push_gateway, push_route, remove_route
+from .sync import (
+    SYNCED_GATEWAY_FIELDS,
+    pull_gateway,
+    push_gateway,
+    push_route,
+    remove_route,
+    sync_gateway_from_aws,
+    sync_gateway_to_aws,
+)
 
 __all__ = [
     "DEFAULT_ROUTE_KEYS",
@@ -34,4 +42,6 @@ __all__ = [
     "push_route",
     "remove_route",
     "run_aws_after_commit",
+    "sync_gateway_from_aws",
+    "sync_gateway_to_aws",
 ]

@@ -18,7 +18,7 @@ from ..conf import get_boolean_setting
 from .domain import hosted_zone_id
 from .errors import ApiGatewaySyncError
 from .seams import after_commit
-from .sync import SYNCED_GATEWAY_FIELDS, push_gateway, push_route, remove_route
+from .sync import SYNCED_GATEWAY_FIELDS, push_route, remove_route, sync_gateway_to_aws
 
 if TYPE_CHECKING:
     from ..models import ApiGateway, ApiGatewayAdditionalRoute
@@ -64,7 +64,7 @@ def save_gateway(
     save()
     remember(gateway)
     if changed and gateway.is_deployed and push_enabled(push_to_aws):
-        after_commit(partial(push_gateway, gateway, fields=changed))
+        after_commit(partial(sync_gateway_to_aws, gateway, fields=changed))
 
 
 def save_route(
@@ -75,14 +75,17 @@ def save_route(
 ) -> None:
     """As in 4.1.0, a new route on a deployed gateway is created in AWS at once (the
     caller reads its ids after ``save()``), even with ``push_changes_to_aws`` off, where a
-    failure raises AWS's own error; changes to a deployed route follow the commit."""
+    failure raises AWS's own error; changes to a deployed route follow the commit. As in
+    4.1.0, a gateway counts as deployed here when it names a deployment of its API
+    (``api_created`` is not consulted: rows registered by hand often lack it)."""
     if full:
         route.full_clean()
     changed = changed_fields(route)
     previous_key = getattr(route, "_loaded_values", {}).get("route_key", "")
     save()
     remember(route)
-    if push_to_aws is False or not route.api_gateway.is_deployed:
+    gateway = route.api_gateway
+    if push_to_aws is False or not (gateway.api_id and gateway.deployment_id):
         return
     if not route.deployed:
         try:

@@ -3,7 +3,7 @@
 Every function reads the current :class:`~.state.ApiState` and changes only what
 differs, so running them again after a failure part way finishes the job: an
 integration left without a route by a failed ``create_route`` is found by its URI and
-reused instead of being duplicated.
+reused instead of being duplicated. Each change is reported in 4.1.0's words.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from typing import Any
 
 from .errors import is_not_found
 from .spec import (
+    DEFAULT_ROUTE_KEYS,
     ROUTE_RESPONSE_KEY,
     RouteSpec,
     integration_attributes,
     integration_differences,
     integration_update,
 )
-from .state import ApiState, integration_id_of, text_of
+from .state import ApiState, integration_id_of
 
 
 @dataclass
@@ -40,7 +41,12 @@ def ensure_route(
             ApiId=api_id, RouteId=state.routes[previous_key]["RouteId"], RouteKey=spec.key
         )
         route = state.routes[spec.key] = state.routes.pop(previous_key) | {"RouteKey": spec.key}
-        changes.append(f"renamed route {previous_key} to {spec.key}")
+        changes.append(f"Renamed the {previous_key} route")
+    if route is not None and not route.get("RouteId"):
+        # A listing that names a route without its id leaves nothing to change it by
+        # (a stand-in client's answer): it is taken as it is, as 4.1.0 took every
+        # existing route.
+        return RouteIds("", "", changes)
     integration_id = integration_id_of(route) if route else ""
     integration = state.integrations.get(integration_id) if integration_id else None
     if integration is None and integration_id:
@@ -50,10 +56,11 @@ def ensure_route(
     if integration is None:
         integration = state.orphan_integration(spec.uri)
         if integration is None:
-            integration = client.create_integration(
-                ApiId=api_id, **integration_attributes(spec.uri)
-            )
-            changes.append(f"created integration for {spec.key} -> {spec.uri}")
+            created = client.create_integration(ApiId=api_id, **integration_attributes(spec.uri))
+            # What was sent is what AWS now holds (a stand-in's answer may leave it out).
+            integration = integration_attributes(spec.uri) | {
+                "IntegrationId": created["IntegrationId"]
+            }
         state.integrations[integration["IntegrationId"]] = integration
     differences = integration_differences(spec.uri, integration)
     if differences:
@@ -63,24 +70,48 @@ def ensure_route(
         )
         # What was sent is what AWS now holds; the answer is not needed.
         integration = state.integrations[integration["IntegrationId"]] = integration | update
-        changes.append(f"updated integration of {spec.key}: {', '.join(differences)}")
+        changes += _integration_changes(spec, differences)
     target = f"integrations/{integration['IntegrationId']}"
     selection = ROUTE_RESPONSE_KEY if spec.route_response else None
     if route is None:
         route = client.create_route(ApiId=api_id, **route_attributes(spec.key, target, selection))
         state.routes[spec.key] = route
-        changes.append(f"created route {spec.key}")
+        changes.append(f"Created the {spec.key} route")
     elif route.get("Target") != target or (
         spec.route_response and route.get("RouteResponseSelectionExpression") != selection
     ):
         attributes = route_attributes(spec.key, target, selection)
         client.update_route(ApiId=api_id, RouteId=route["RouteId"], **attributes)
         state.routes[spec.key] = state.routes[spec.key] | attributes
-        changes.append(f"updated route {spec.key}")
+        moved = route.get("Target") != target
+        changes.append(_pointed(spec) if moved else f"Updated the {spec.key} route")
     changes += _ensure_route_response(client, api_id, state, state.routes[spec.key], spec)
     return RouteIds(
-        text_of(state.routes[spec.key]["RouteId"]), text_of(integration["IntegrationId"]), changes
+        _stored_id(state.routes[spec.key]["RouteId"]),
+        _stored_id(integration["IntegrationId"]),
+        changes,
     )
+
+
+def _stored_id(value: Any) -> str:
+    """An id as a record keeps it: AWS's text; anything else (a stand-in client's answer)
+    is not stored, as 4.1.0 did not."""
+    return value if isinstance(value, str) else ""
+
+
+def _pointed(spec: RouteSpec) -> str:
+    """4.1.0's words for a route now served at ``spec.uri``."""
+    if spec.key in DEFAULT_ROUTE_KEYS:
+        return f"Pointed the {spec.key} route at {spec.uri}"
+    return f"Pointed the {spec.key} route at its new URL"
+
+
+def _integration_changes(spec: RouteSpec, differences: list[str]) -> list[str]:
+    others = [d for d in differences if not d.startswith("uri ")]
+    changes = [_pointed(spec)] if len(others) < len(differences) else []
+    if others:
+        changes.append(f"Updated the {spec.key} integration: {', '.join(others)}")
+    return changes
 
 
 def route_attributes(key: str, target: str, selection: str | None) -> dict[str, Any]:
@@ -108,14 +139,14 @@ def _ensure_route_response(
             ApiId=api_id, RouteId=route_id, RouteResponseKey=ROUTE_RESPONSE_KEY
         )
         state.route_responses[route_id] = [created]
-        return [f"created route response for {spec.key}"]
+        return [f"Created the {spec.key} route response"]
     if not spec.route_response and responses:
         for response in responses:
             client.delete_route_response(
                 ApiId=api_id, RouteId=route_id, RouteResponseId=response["RouteResponseId"]
             )
         state.route_responses[route_id] = []
-        return [f"deleted route response of {spec.key}"]
+        return [f"Deleted the {spec.key} route response"]
     return []
 
 

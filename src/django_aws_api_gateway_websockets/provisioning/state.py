@@ -58,7 +58,7 @@ class ApiState:
         return self.integrations.get(integration_id_of(route)) if route else None
 
     def route_by_id(self, route_id: str) -> dict[str, Any] | None:
-        return next((r for r in self.routes.values() if r["RouteId"] == route_id), None)
+        return next((r for r in self.routes.values() if r.get("RouteId") == route_id), None)
 
     def orphan_integration(self, uri: str) -> dict[str, Any] | None:
         """An integration for ``uri`` that no route uses (left by an interrupted run)."""

@@ -2,7 +2,10 @@
 
 ``push_gateway`` makes AWS match the records (API attributes, the default routes'
 integrations, additional routes, route responses) and redeploys if anything changed.
-``pull_gateway`` copies what AWS holds back into the records.
+``pull_gateway`` copies what AWS holds back into the records. As 4.1.0's ``sync``
+functions, both return one sentence per change, in 4.1.0's words, and let AWS's errors
+through; ``sync_gateway_to_aws`` and ``sync_gateway_from_aws`` (``ApiGateway.sync_to_aws``
+and ``sync_from_aws``) also record the outcome in ``last_error``.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ SYNCED_GATEWAY_FIELDS = (
 )
 
 
-def _require_deployed(gateway: ApiGateway) -> None:
+def _require_deployed(gateway: ApiGateway, direction: str) -> None:
     if not gateway.is_deployed:
-        raise ValueError(f"{gateway.api_name} has not been created in AWS yet.")
+        raise ValueError(f"The API must be deployed before it can be synced {direction} AWS")
 
 
 def _guarded(gateway: ApiGateway, work: Any) -> list[str]:
@@ -81,45 +84,50 @@ API_ATTRIBUTE_FIELDS = {
 DEFAULT_ROUTE_FIELDS = {"target_base_endpoint", "default_route_response"}
 
 
+def sync_gateway_to_aws(gateway: ApiGateway, client: Any = None, fields: Any = None) -> list[str]:
+    """:func:`push_gateway` for a deployed gateway, its failure recorded in ``last_error``
+    and raised as :class:`ApiGatewaySyncError`."""
+    _require_deployed(gateway, "to")
+    return _guarded(gateway, lambda: push_gateway(gateway, client, fields))
+
+
 def push_gateway(gateway: ApiGateway, client: Any = None, fields: Any = None) -> list[str]:
     """Make AWS match the records. ``fields``, as in 4.1.0, names the record fields that
     changed: only what they set is pushed (a stage description only redeploys), and the
     additional routes and the stage are left alone; ``None`` pushes everything."""
-    _require_deployed(gateway)
     wanted = set(SYNCED_GATEWAY_FIELDS if fields is None else fields)
     if not wanted & set(SYNCED_GATEWAY_FIELDS):
         return []
     client = client or boto3_client("apigatewayv2")
-
-    def work() -> list[str]:
-        changes = []
-        if fields is None or wanted & DEFAULT_ROUTE_FIELDS:
-            state, api = _read_existing_api(client, gateway)
-            differences = api_differences(gateway, api)
-        else:  # as 4.1.0: the named API attributes are sent without reading AWS first
-            state, differences = None, api_attributes(gateway)
-        differences = {k: v for k, v in differences.items() if API_ATTRIBUTE_FIELDS[k] in wanted}
-        if differences:
-            client.update_api(ApiId=gateway.api_id, **differences)
-            changes.append(f"updated API {', '.join(sorted(differences))}")
-        if state is not None and wanted & DEFAULT_ROUTE_FIELDS and gateway.target_base_endpoint:
-            for spec in default_route_specs(gateway):
-                if "default_route_response" not in wanted:
-                    spec = replace(spec, route_response=None)
-                changes += ensure_route(client, gateway.api_id, state, spec).changes
-        if state is not None and fields is None:
-            for route in gateway.additional_routes.order_by("pk"):
-                changes += _push_route(client, gateway, route, state)
-            if ensure_stage(client, gateway, state):
-                changes.append(f"created stage {gateway.effective_stage_name}")
-            elif stage_description_differs(client, gateway, state):
-                changes.append("updated the stage description")
-        if changes or (fields is not None and "stage_description" in wanted):
-            changes.append(f"deployed {gateway.deploy_api(client)}")
-            record(gateway, deployment_id=gateway.deployment_id)
-        return changes
-
-    return _guarded(gateway, work)
+    changes = []
+    if fields is None or wanted & DEFAULT_ROUTE_FIELDS:
+        state, api = _read_existing_api(client, gateway)
+        differences = api_differences(gateway, api)
+    else:  # as 4.1.0: the named API attributes are sent without reading AWS first
+        state, differences = None, api_attributes(gateway)
+    differences = {k: v for k, v in differences.items() if API_ATTRIBUTE_FIELDS[k] in wanted}
+    if differences:
+        client.update_api(ApiId=gateway.api_id, **differences)
+        changes += [f"Updated the API {key}" for key in differences]
+    if state is not None and wanted & DEFAULT_ROUTE_FIELDS and gateway.target_base_endpoint:
+        for spec in default_route_specs(gateway):
+            if "default_route_response" not in wanted:
+                spec = replace(spec, route_response=None)
+            changes += ensure_route(client, gateway.api_id, state, spec).changes
+    if state is not None and fields is None:
+        for route in gateway.additional_routes.order_by("pk"):
+            changes += _push_route(client, gateway, route, state)
+        if ensure_stage(client, gateway, state):
+            changes.append(f"Created the {gateway.effective_stage_name} stage")
+        elif stage_description_differs(client, gateway, state):
+            changes.append("Updated the stage description")
+    elif "stage_description" in wanted:  # as 4.1.0: a named change only redeploys
+        changes.append("Updated the stage description")
+    if changes:
+        gateway.deploy_api(client)
+        record(gateway, deployment_id=gateway.deployment_id)
+        changes.append("Deployed the stage")
+    return changes
 
 
 def stage_description_differs(client: Any, gateway: ApiGateway, state: ApiState) -> bool:
@@ -174,8 +182,9 @@ def push_route(
         state = read_api_state(client, gateway.api_id, gateway.effective_stage_name, "")
         changes = _push_route(client, gateway, route, state, previous_key)
         if changes and deploy_after:
-            changes.append(f"deployed {deploy(client, gateway)}")
+            deploy(client, gateway)
             record(gateway, deployment_id=gateway.deployment_id)
+            changes.append("Deployed the stage")
         return changes
 
     return _guarded(gateway, work)
@@ -202,23 +211,26 @@ def remove_route(
             client, gateway.api_id, aws_route["RouteId"], integration_id_of(aws_route)
         )
         if changes and deploy_after:
-            changes.append(f"deployed {deploy(client, gateway)}")
+            deploy(client, gateway)
             record(gateway, deployment_id=gateway.deployment_id)
+            changes.append("Deployed the stage")
         return changes
 
     return _guarded(gateway, work)
 
 
+def sync_gateway_from_aws(gateway: ApiGateway, client: Any = None) -> list[str]:
+    """:func:`pull_gateway` for a deployed gateway, its failure recorded in ``last_error``
+    and raised as :class:`ApiGatewaySyncError`."""
+    _require_deployed(gateway, "from")
+    return _guarded(gateway, lambda: pull_gateway(gateway, client))
+
+
 def pull_gateway(gateway: ApiGateway, client: Any = None) -> list[str]:
     """Copy AWS's API attributes and routes into the records."""
-    _require_deployed(gateway)
     client = client or boto3_client("apigatewayv2")
-
-    def work() -> list[str]:
-        state, _ = _read_existing_api(client, gateway)
-        return _pull_api(gateway, state, client) + _pull_routes(gateway, state)
-
-    return _guarded(gateway, work)
+    state, _ = _read_existing_api(client, gateway)
+    return _pull_api(gateway, state, client) + _pull_routes(gateway, state)
 
 
 def _pull_api(gateway: ApiGateway, state: ApiState, client: Any) -> list[str]:
@@ -249,8 +261,7 @@ def _pull_api(gateway: ApiGateway, state: ApiState, client: Any) -> list[str]:
     changed = {k: v for k, v in fields.items() if getattr(gateway, k) != v}
     if changed:
         record(gateway, **changed)
-        return [f"updated {', '.join(sorted(changed))} from AWS"]
-    return []
+    return [f"Updated {name}" for name in changed]
 
 
 def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
@@ -263,7 +274,9 @@ def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
         if aws_route is None:
             if route.deployed or route.route_id:
                 _update_route_record(route, deployed=False, route_id="", integration_id="")
-                changes.append(f"route {route.route_key} is not in AWS: marked not deployed")
+                changes.append(
+                    f"The {route.route_key} route is not in AWS, so it is marked as not deployed"
+                )
             continue
         known.add(aws_route["RouteId"])
         integration = state.integrations.get(integration_id_of(aws_route), {})
@@ -278,7 +291,7 @@ def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
         changed = {k: v for k, v in fields.items() if getattr(route, k) != v}
         if changed:
             _update_route_record(route, **changed)
-            changes.append(f"updated route {route.route_key}: {', '.join(sorted(changed))}")
+            changes.append(f"Updated the {aws_route['RouteKey']} route")
     new_rows = []
     for key, aws_route in state.routes.items():
         if key in DEFAULT_ROUTE_KEYS or aws_route["RouteId"] in known:
@@ -296,7 +309,7 @@ def _pull_routes(gateway: ApiGateway, state: ApiState) -> list[str]:
                 deployed=True,
             )
         )
-        changes.append(f"imported route {key} from AWS")
+        changes.append(f"Added the {key} route")
     ApiGatewayAdditionalRoute.objects.bulk_create(new_rows)
     return changes
 
