@@ -175,6 +175,25 @@ def test_numbering_and_keeping_is_one_statement_on_postgres(history_on, db):
     assert len(queries) == expected, queries.captured_queries
 
 
+def test_a_rolled_back_number_is_given_again_so_none_is_skipped(history_on, db):
+    from django.db import transaction
+
+    history.keep(ROOM, "1")
+    taken = []
+
+    def keep_then_fail() -> None:
+        with transaction.atomic():
+            taken.append(history.keep(ROOM, "2"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        keep_then_fail()
+    assert taken == [2]
+    assert history.keep(ROOM, "3") == 2
+    assert kept_seqs() == [1, 2]
+    assert ChannelMessage.objects.get(seq=2).data == "3"
+
+
 def test_a_send_to_an_empty_history_channel_costs_two_statements_on_postgres(history_on, db):
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement history insert is PostgreSQL's")
