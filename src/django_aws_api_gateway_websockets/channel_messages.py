@@ -24,6 +24,7 @@ from .messaging.background import enqueue_send
 from .messaging.fanout import send_encoded
 from .messaging.results import BroadcastResult
 from .models import MAX_MESSAGE_SIZE, ChannelMessage, SendRecord, WebSocketSession
+from .subscriptions import ChannelRefusal, refused_message
 
 #: As wide as any ``sent_at`` of a history entry.
 WIDEST_SENT_AT = "2026-12-01T10:00:00.000Z"
@@ -77,16 +78,8 @@ def reset_body(channel: str, last_seq: int) -> bytes:
     return b'{"type": "reset", "channel": %s, "last_seq": %d}' % (_json(channel), last_seq)
 
 
-def refusal_body(request: str, channel: str, reason: str, message: str) -> bytes:
-    return _json(
-        {
-            "type": "refused",
-            "request": request,
-            "channel": channel,
-            "reason": reason,
-            "message": message,
-        }
-    )
+def refusal_body(request: str, channel: str, refusal: ChannelRefusal) -> bytes:
+    return _json(refused_message(request, channel, refusal))
 
 
 def _check_size(channel: str, data: bytes, kept: bool, message_id: bool) -> None:

@@ -12,24 +12,28 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import history
+from .admission import INVALID_CHANNEL
 from .channel_messages import history_bodies, refusal_body, reset_body
+from .conf import get_setting
 from .messaging.send import send_encoded_to_session
 from .models import ChannelSubscription, WebSocketSession
+from .subscriptions import NOT_MEMBER, ChannelRefusal
 
-#: Channels one ``resume`` may name: a connection is in its primary channel and its
-#: subscriptions.
-MAX_RESUME_CHANNELS = 101
 #: Messages a ``history`` request without a ``limit`` gets.
 DEFAULT_HISTORY_LIMIT = 50
 
-INVALID_CHANNEL = "invalid_channel"
-NOT_MEMBER = "not_member"
 NO_HISTORY = "no_history"
-_REASONS = {
-    INVALID_CHANNEL: "That is not a valid channel name.",
-    NOT_MEMBER: "This connection is not in that channel.",
-    NO_HISTORY: "That channel keeps no history.",
+_REFUSALS = {
+    INVALID_CHANNEL: ChannelRefusal(INVALID_CHANNEL, "That is not a valid channel name."),
+    NOT_MEMBER: ChannelRefusal(NOT_MEMBER, "This connection is not in that channel."),
+    NO_HISTORY: ChannelRefusal(NO_HISTORY, "That channel keeps no history."),
 }
+
+
+def max_resume_channels() -> int:
+    """Channels one ``resume`` may name: a connection is in its primary channel and at
+    most ``max_subscriptions`` more."""
+    return get_setting("max_subscriptions") + 1
 
 
 def answer_resume(
@@ -41,7 +45,7 @@ def answer_resume(
     for channel, seq in last_seen.items():
         reason = _refusal(channel, members, valid_name)
         if reason:
-            body = refusal_body("resume", channel, reason, _REASONS[reason])
+            body = refusal_body("resume", channel, _REFUSALS[reason])
             if not _send(session, [body]):
                 return
             continue
@@ -61,7 +65,7 @@ def answer_history(
     members = _joined(session, [channel] if valid_name(channel) else [])
     reason = _refusal(channel, members, valid_name)
     if reason:
-        _send(session, [refusal_body("history", channel, reason, _REASONS[reason])])
+        _send(session, [refusal_body("history", channel, _REFUSALS[reason])])
         return
     _send(session, list(history_bodies(channel, history.latest(channel, limit))))
 

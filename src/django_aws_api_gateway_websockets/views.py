@@ -91,7 +91,7 @@ from .models import (  # noqa: F401  (the original's module-level names)
 )
 from .presence import is_presence_channel, joined, left, presence_messages
 from .ratelimit import connection_limit, count_token_issue
-from .replay import DEFAULT_HISTORY_LIMIT, MAX_RESUME_CHANNELS, answer_history, answer_resume
+from .replay import DEFAULT_HISTORY_LIMIT, answer_history, answer_resume, max_resume_channels
 from .sessions import close_session, end_session, load_session, move_session
 from .subscriptions import (
     NOT_MEMBER,
@@ -528,7 +528,7 @@ class WebSocketView(View):
         channels = self.body.get("channels")
         if not (
             isinstance(channels, dict)
-            and 0 < len(channels) <= MAX_RESUME_CHANNELS
+            and 0 < len(channels) <= max_resume_channels()
             and all(_is_seq(seq) for seq in channels.values())
         ):
             return HttpResponseBadRequest("Invalid channels")
