@@ -11,6 +11,16 @@ never given twice nor skipped. SQLite cannot change data in a CTE: there the ups
 the insert run in one transaction, which is as safe since SQLite runs one writer at a
 time.
 
+The row lock lasts until the commit, and a commit normally waits for the disk: senders
+to one channel would queue on each other's disk writes. Outside a transaction of the
+caller's, the statement therefore commits without waiting for the disk
+(``synchronous_commit`` off for it alone), which frees the row at once, and ``keep``
+then waits for the disk with a second, empty statement (``pg_current_xact_id()``, whose
+commit flushes everything written before it) before it returns: a number is durable
+before anyone is sent its message, and concurrent senders share their disk writes. A
+``resume`` that runs in the millisecond between the two may read a message that a crash
+of PostgreSQL at that instant would lose.
+
 ``sent_at`` is read after the row lock is taken (PostgreSQL's ``clock_timestamp()``), so
 it grows with the number: the messages within the age limit are always the newest ones,
 and both limits keep an unbroken run of numbers ending at the last one. They apply,
@@ -44,9 +54,13 @@ def keep(channel: str, data: str) -> int:
     """Number the message ``data`` (its JSON) and keep it in the channel's history;
     its number."""
     if connection.vendor == "postgresql":
+        lazy = not connection.in_atomic_block  # the caller's commit is the caller's
         with connection.cursor() as cursor:
-            cursor.execute(statement(("history_keep",), _keep_sql), [channel, channel, data])
+            sql = statement(("history_keep", lazy), lambda: _keep_sql(lazy))
+            cursor.execute(sql, [channel, channel, data])
             (seq,) = cursor.fetchone()
+            if lazy:
+                cursor.execute("SELECT pg_current_xact_id()")  # waits for the disk
         return int(seq)
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -68,7 +82,7 @@ def _next_seq_sql() -> str:
     )
 
 
-def _keep_sql() -> str:
+def _keep_sql(lazy: bool = False) -> str:
     table, column = table_and_columns(ChannelMessage)
     return (
         # Identifiers come from the model's metadata; values are parameters.
@@ -76,7 +90,9 @@ def _keep_sql() -> str:
         f"INSERT INTO {table} ({column['channel_name']}, {column['seq']}, "
         f"{column['data']}, {column['sent_at']}) "
         f"SELECT %s, numbered.{table_and_columns(ChannelSequence)[1]['last_seq']}, %s, "
-        f"clock_timestamp() FROM numbered RETURNING {column['seq']}"
+        f"clock_timestamp() FROM numbered "
+        + ("WHERE set_config('synchronous_commit', 'off', true) = 'off' " if lazy else "")
+        + f"RETURNING {column['seq']}"
     )
 
 

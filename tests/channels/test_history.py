@@ -175,6 +175,21 @@ def test_numbering_and_keeping_is_one_statement_on_postgres(history_on, db):
     assert len(queries) == expected, queries.captured_queries
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_row_is_freed_before_the_disk_write(history_on):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with CaptureQueriesContext(connection) as queries:
+        seq = history.keep(ROOM, '{"a": 1}')
+    assert seq == 1
+    # The numbered insert commits without waiting for the disk; the empty statement
+    # after it waits for the disk before keep() returns.
+    keep_sql, barrier = (query["sql"] for query in queries.captured_queries)
+    assert "set_config('synchronous_commit', 'off', true)" in keep_sql
+    assert "pg_current_xact_id()" in barrier
+    assert kept_seqs() == [1]
+
+
 def test_a_rolled_back_number_is_given_again_so_none_is_skipped(history_on, db):
     from django.db import transaction
 
