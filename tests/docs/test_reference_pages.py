@@ -22,7 +22,7 @@ def _documented_defaults() -> dict[str, str]:
 
 
 def _code_default(key: str) -> str:
-    for table in (conf.DEFAULTS, conf.BOOLEAN_DEFAULTS, conf.FLOAT_DEFAULTS):
+    for table in (conf.INT_DEFAULTS, conf.BOOLEAN_DEFAULTS, conf.FLOAT_DEFAULTS):
         if key in table:
             return f"``{table[key]!r}``"
     return "unset"

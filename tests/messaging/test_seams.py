@@ -112,6 +112,15 @@ def test_a_patched_factory_gets_one_post_per_recipient(gateway: ApiGateway, send
     assert WebSocketSession.objects.filter(connected=False).count() == 0
 
 
+def test_a_single_send_returns_what_the_patched_client_answered(gateway: ApiGateway) -> None:
+    """As 4.1.0: ``send_message`` returns ``post_to_connection``'s answer as it is."""
+    client = MagicMock()
+    session = WebSocketSession.objects.create(connection_id="one=", api_gateway=gateway)
+    with patch("django_aws_api_gateway_websockets.models.get_boto3_client", return_value=client):
+        answer = session.send_message(MESSAGE)
+    assert answer is client.post_to_connection.return_value
+
+
 def _gone(ConnectionId: str, Data: str) -> dict[str, Any]:
     if ConnectionId.startswith(("one", "room1", "bg3")):
         raise ClientError(

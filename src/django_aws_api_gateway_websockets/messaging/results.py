@@ -32,6 +32,9 @@ class Delivery:
     uncertain: bool = False
     #: API Gateway's id of the last request (``x-amzn-RequestId``), if it gave one.
     request_id: str = ""
+    #: The client's own answer, when the post went through a boto3 client (a test
+    #: double's answer as it gave it, as 4.1.0 returned it).
+    response: dict[str, Any] | None = None
 
 
 def _response(connection_id: str) -> dict[str, Any]:
