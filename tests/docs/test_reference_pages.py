@@ -129,7 +129,9 @@ def test_view_attribute_defaults_are_the_code_defaults() -> None:
             assert getattr(WebSocketView, name) == value, name
 
 
-ANSWER = re.compile(r'(?:HttpResponse\w*|EventError|Refusal|_plain)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"')
+ANSWER = re.compile(
+    r'(?:HttpResponse\w*|EventError|Refusal|_plain)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"'
+)
 #: Bodies of deprecated methods the package never calls itself.
 NEVER_SENT = {"route_select_key "}
 
