@@ -445,13 +445,13 @@ def main() -> None:
         port = ours.recv()
         args.endpoint = f"{'http' if args.plain_http else 'https'}://127.0.0.1:{port}"
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-        from django_aws_api_gateway_websockets.conf import DEFAULTS
+        from django_aws_api_gateway_websockets.conf import INT_DEFAULTS
 
-        concurrency = DEFAULTS["send_concurrency"]
+        concurrency = INT_DEFAULTS["send_concurrency"]
         print(
             f"database {args.database}, {'plain HTTP' if args.plain_http else 'TLS'}, "
             f"latency {args.latency * 1000:.0f} ms, {args.gone_share:.0%} gone, "
-            f"concurrency {concurrency}, rate {DEFAULTS['send_rate_per_second']}/s, "
+            f"concurrency {concurrency}, rate {INT_DEFAULTS['send_rate_per_second']}/s, "
             f"{os.cpu_count()} cores",
             flush=True,
         )

@@ -162,7 +162,7 @@ def check_gateway_secret_set(app_configs: Any = None, **kwargs: Any) -> list[Che
 
 def _value_errors(config: dict[str, Any]) -> Iterator[str]:
     """One sentence per setting whose value the runtime would ignore."""
-    for name in conf.DEFAULTS:
+    for name in conf.INT_DEFAULTS:
         if name not in config:
             continue
         value = config[name]
@@ -206,14 +206,20 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
         value = config["allowed_integration_hosts"]
         hosts = list(value) if isinstance(value, (list, tuple)) else [value]
         bad = [h for h in hosts if not isinstance(h, str) or not HOST_PATTERN.fullmatch(h.lower())]
-        if bad or not hosts:
+        if bad:
             yield (
                 "WEBSOCKETS['allowed_integration_hosts'] must be a host name or a list of "
-                f"host names ('*.example.com' for sub-domains); not valid: {_shown(bad or value)}."
+                f"host names ('*.example.com' for sub-domains); not valid: {_shown(bad)}."
             )
 
 
 @register(Tags.compatibility)
+def check_websockets_setting(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The registered check of ``WEBSOCKETS``, as in 4.1.0: its values (E002), then its
+    keys (W002)."""
+    return check_settings_values(app_configs) + check_unknown_keys(app_configs)
+
+
 def check_settings_values(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E002: values of the wrong type or range, which the runtime replaces by defaults."""
     config = _config()
@@ -231,7 +237,6 @@ def check_settings_values(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     ]
 
 
-@register(Tags.compatibility)
 def check_unknown_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """W002: an unknown key is usually a typo of a known one."""
     messages: list[CheckMessage] = []
@@ -498,8 +503,3 @@ check_gateway_secret_is_set = check_gateway_secret_set
 check_aws_region_is_set = check_region
 check_unlisted_channels_are_refused = check_unlisted_channels
 check_handlers_are_listed = check_automatic_handlers
-
-
-def check_websockets_setting(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """4.1.0's one check of ``WEBSOCKETS``: its values (E002), then its keys (W002)."""
-    return check_settings_values(app_configs) + check_unknown_keys(app_configs)

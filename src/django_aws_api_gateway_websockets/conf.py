@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-#: Positive integer settings and their defaults.
+#: 4.1.0's integer settings and their defaults, as 4.1.0 published them.
 DEFAULTS: dict[str, int] = {
     # Token endpoint: tokens one user may obtain per minute.
     "token_rate_limit_per_minute": 20,
@@ -25,6 +25,11 @@ DEFAULTS: dict[str, int] = {
     # Connection attempts per client IP and per user in a window (views may override).
     "rate_limit_max_attempts": 20,
     "rate_limit_window_minutes": 1,
+}
+
+#: Every integer setting and its default: 4.1.0's and those added since.
+INT_DEFAULTS: dict[str, int] = {
+    **DEFAULTS,
     # IPv6 clients are limited per network of this prefix length (one customer's /64).
     "rate_limit_ipv6_prefix": 64,
     # How many proxies that append to X-Forwarded-For stand in front of Django.
@@ -100,9 +105,7 @@ OPTIONAL_KEYS = frozenset(
     }
 )
 
-KNOWN_KEYS = (
-    frozenset(DEFAULTS) | frozenset(BOOLEAN_DEFAULTS) | frozenset(FLOAT_DEFAULTS) | OPTIONAL_KEYS
-)
+KNOWN_KEYS = frozenset(INT_DEFAULTS).union(BOOLEAN_DEFAULTS, FLOAT_DEFAULTS, OPTIONAL_KEYS)
 
 #: The header API Gateway adds through a static integration mapping when a secret is set.
 GATEWAY_SECRET_HEADER = "X-Ws-Gateway-Secret"
@@ -135,7 +138,7 @@ def is_positive_int(value: object) -> bool:
 
 def get_setting(name: str) -> int:
     """A positive integer setting; a missing or invalid value gives the default."""
-    default = DEFAULTS[name]
+    default = INT_DEFAULTS[name]
     value = get_websockets_config().get(name, default)
     if name == "trusted_proxy_count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -7,6 +7,8 @@ import re
 import sys
 from typing import Any
 
+from django.urls import Resolver404, ResolverMatch, resolve
+
 from .models import ApiGatewayAdditionalRoute
 
 #: Characters a channel name may not contain (see ``WebSocketView.CHANNEL_NAME_PATTERN``).
@@ -58,8 +60,18 @@ class AppChannelWebSocketMixin(AddWebSocketRouteToContextMixin):
     app_channel_override: str | None = None
 
     def app_package(self) -> str:
-        """The package of the module that defines the view serving this request."""
+        """The package of the module that defines the view serving this request.
+
+        That view is the request's resolver match, which Django sets on every request it
+        routes; a request built without one has its path resolved, as in 4.1.0, and a
+        path that resolves to nothing names this view's own package.
+        """
         match = getattr(self.request, "resolver_match", None)
+        if not isinstance(match, ResolverMatch):
+            try:
+                match = resolve(self.request.path_info, getattr(self.request, "urlconf", None))
+            except Resolver404:
+                match = None
         module_name = match.func.__module__ if match is not None else type(self).__module__
         module = sys.modules.get(module_name)
         package = getattr(module, "__package__", None)

@@ -26,6 +26,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ._sql import statement, table_and_columns
+from .batches import delete_in_batches
 from .models import RATE_LIMIT_ENTRY_WIDTH, ConnectionRateLimit, RateLimitCounter
 
 #: Rows untouched for this long are deleted by the cleanup command whatever its age
@@ -224,16 +225,18 @@ def record_attempt(ip_address: str, user: Any, successful: bool) -> ConnectionRa
 
 
 def delete_records_older_than(days: int) -> tuple[int, dict[str, int]]:
-    """Delete attempt rows older than ``days``, and counters untouched for a day.
+    """Delete attempt rows older than ``days``, and counters untouched for a day (or for
+    ``days``, if shorter), in batches.
 
     A counter matters only during its window (minutes long), so it goes after a day at
-    most; Django's delete result for both tables.
+    most. The count and the count per model, as Django's ``delete()`` gives them.
     """
     now = timezone.now()
     cutoff = now - timedelta(days=days)
-    attempts, by_model = ConnectionRateLimit.objects.filter(attempt_time__lt=cutoff).delete()
+    attempts = delete_in_batches(ConnectionRateLimit.objects.filter(attempt_time__lt=cutoff))
     counter_cutoff = max(cutoff, now - COUNTER_RETENTION)
-    counters, counter_models = RateLimitCounter.objects.filter(
-        updated_at__lt=counter_cutoff
-    ).delete()
-    return attempts + counters, {**by_model, **counter_models}
+    counters = delete_in_batches(RateLimitCounter.objects.filter(updated_at__lt=counter_cutoff))
+    return attempts + counters, {
+        ConnectionRateLimit._meta.label: attempts,
+        RateLimitCounter._meta.label: counters,
+    }

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from ._sql import instance_from_row, related_columns, statement, table_and_columns
+from .batches import delete_in_batches
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes
 from .models import WebSocketToken
 
@@ -140,6 +141,8 @@ def consume_token_user(token_value: Any, session_key: str, max_age_seconds: int 
 
 
 def delete_tokens_older_than(max_age_seconds: int) -> tuple[int, dict[str, int]]:
-    """Delete tokens (used or not) created more than ``max_age_seconds`` ago."""
+    """Delete tokens (used or not) created more than ``max_age_seconds`` ago, in batches;
+    the count and the count per model, as Django's ``delete()`` gives them."""
     cutoff = timezone.now() - timedelta(seconds=max_age_seconds)
-    return WebSocketToken.objects.filter(created_at__lt=cutoff).delete()
+    deleted = delete_in_batches(WebSocketToken.objects.filter(created_at__lt=cutoff))
+    return deleted, {WebSocketToken._meta.label: deleted}

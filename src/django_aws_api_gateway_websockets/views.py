@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -71,6 +72,7 @@ from .events import (
     is_valid_channel_name,
     missing_names,
     origin_allowed,
+    parse_body,
     read_event,
 )
 from .gateways import known_gateway
@@ -101,7 +103,6 @@ from .subscriptions import (
     subscribe,
     unsubscribe,
 )
-from .tokens import issue_token
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,17 @@ class _SessionSlot:
     def __set__(self, view: Any, value: Any) -> None:
         view.__dict__.pop("_load_websocket_session", None)
         view.__dict__["_websocket_session"] = value
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain")
+
+
+#: 4.1.0's debug lines for a body ``setup()`` could not read.
+REFUSED_BODY_DEBUG = {
+    "Message too large": "Request body too large",
+    "Message must be a JSON object": "Body is not a JSON object",
+}
 
 
 def _exception_mail_is_due(view_class: type, exc_type: type, interval: int) -> bool:
@@ -257,19 +269,40 @@ class WebSocketView(View):
         (``view.setup(request, route="default")``) hands its handlers and hooks what
         dispatch would; its ``websocket_session`` is loaded when first read."""
         super().setup(request, *args, **kwargs)
+        self._debug("Within setup")
         if request.method != "POST":  # API Gateway only POSTs; dispatch answers the rest
             return
         route = str(kwargs.get("route", DEFAULT))
-        self._refusal = self._read_request(request, route)
-        if self._refusal is None and route not in LIFECYCLE_ROUTES and not self.websocket_session:
-            connection_id, gateway = self.event.connection_id, self.api_gateway or None
-            self.__dict__.pop("_websocket_session", None)
-            self.__dict__["_load_websocket_session"] = lambda: load_session(connection_id, gateway)
+        self._refusal = self._check_request(request, route)
+        if self._refusal is None:
+            if route not in LIFECYCLE_ROUTES and not self.websocket_session:
+                connection_id, gateway = self.event.connection_id, self.api_gateway or None
+                self.__dict__.pop("_websocket_session", None)
+                self.__dict__["_load_websocket_session"] = lambda: load_session(
+                    connection_id, gateway
+                )
+        elif route not in LIFECYCLE_ROUTES and self._gateway_secret_ok(request):
+            # Dispatch will refuse it; a unit test calling a handler directly gets the body
+            # as 4.1.0's setup read it (a JSON object, else empty).
+            self.body = self._body_of_a_refused_request(request)
+        self._debug("Setup completed")
 
-    def _read_request(
+    def _body_of_a_refused_request(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            return parse_body(request.body, self.MAX_BODY_SIZE)
+        except RequestDataTooBig:
+            self._debug(REFUSED_BODY_DEBUG["Message too large"])
+        except EventError as error:
+            self._debug(REFUSED_BODY_DEBUG.get(error.message, "Body is invalid JSON"))
+        return {}
+
+    def _check_request(
         self, request: HttpRequest, route: str, direct: bool = False
-    ) -> HttpResponse | None:
-        """Validate the request into ``self.event``; the refusal, or ``None``.
+    ) -> Callable[[], HttpResponse] | None:
+        """Validate the request into ``self.event``; ``None``, or the refusal to answer.
+
+        The refusal is made when it is answered, so that a hook such as
+        ``missing_headers`` runs in dispatch, as in 4.1.0, not in ``setup()``.
 
         ``direct`` reads it for a hook called on a view that went through neither
         ``setup()`` nor ``dispatch``: as in 4.1.0, whose dispatch checked the gateway
@@ -278,11 +311,11 @@ class WebSocketView(View):
         """
         if not direct and not self._gateway_secret_ok(request):
             logger.warning("Refused a call without the gateway secret")
-            return self.invalid_gateway_secret(request)
+            return partial(self.invalid_gateway_secret, request)
         try:
             body = b"" if route in LIFECYCLE_ROUTES else request.body
         except RequestDataTooBig:
-            return HttpResponse("Message too large", status=413, content_type="text/plain")
+            return partial(_plain, "Message too large", 413)
         rules = self._event_rules()
         if direct:
             forwarded = "HTTP_X_FORWARDED_FOR" in request.META
@@ -302,13 +335,13 @@ class WebSocketView(View):
             )
         except EventError as error:
             if error.kind == "headers":
-                return self.missing_headers(request)
-            return HttpResponse(error.message, status=error.status, content_type="text/plain")
+                return partial(self.missing_headers, request)
+            return partial(_plain, error.message, error.status)
         self.body = self.event.body
         if self.event.ws_token:
             _hide_token(request)
         if not direct and not self._find_gateway(self.event.api_id):
-            return self.missing_headers(request)
+            return partial(self.missing_headers, request)
         return None
 
     def _read_request_once(self, request: HttpRequest, route: str) -> HttpResponse | None:
@@ -317,7 +350,8 @@ class WebSocketView(View):
         it already."""
         if "event" in self.__dict__:
             return None
-        return self._read_request(request, route, direct=True)
+        refusal = self._check_request(request, route, direct=True)
+        return None if refusal is None else refusal()
 
     @metrics.observe_event
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -329,10 +363,10 @@ class WebSocketView(View):
         refusal = (
             self.__dict__.pop("_refusal")
             if "_refusal" in self.__dict__
-            else self._read_request(request, route)
+            else self._check_request(request, route)
         )
         if refusal is not None:
-            return refusal
+            return refusal()
         if route == CONNECT:
             if self.CHECK_CONNECT_USERAGENT and (
                 self.event.user_agent != self.expected_useragent_prefix + self._api_id()
@@ -342,7 +376,7 @@ class WebSocketView(View):
         if route == DISCONNECT:
             return self.disconnect(request, *args, **kwargs) or JsonResponse({})
         if route not in self._message_routes():
-            return HttpResponse("Unknown route", status=404, content_type="text/plain")
+            return _plain("Unknown route", 404)
         return self._message(request, *args, **kwargs)
 
     def _allowed_methods(self) -> list[str]:
@@ -441,7 +475,7 @@ class WebSocketView(View):
     def _refusal_response(self, request: HttpRequest, refusal: Refusal) -> HttpResponse:
         if refusal.reason == FORBIDDEN_CHANNEL:
             return self.permission_denied(request)
-        return HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
+        return _plain(refusal.message, refusal.status)
 
     def disconnect(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
         """Mark the session disconnected (one statement); ``self.websocket_session``
@@ -735,7 +769,16 @@ class WebSocketView(View):
         return self.event.api_id
 
     def _message_routes(self) -> frozenset[str]:
-        return frozenset({DEFAULT, *self.ADDITIONAL_ALLOWED_ROUTES, *self._gateway_route_slugs})
+        """Route slugs answered as messages. A slug naming one of the view's handlers is
+        a route key API Gateway selects by ``action``, as 4.1.0's routes were."""
+        return frozenset(
+            {
+                DEFAULT,
+                *self.ADDITIONAL_ALLOWED_ROUTES,
+                *self._gateway_route_slugs,
+                *self.ALLOWED_HANDLERS,
+            }
+        )
 
     def _host_allowed(self, request: HttpRequest) -> bool:
         if not settings.ALLOWED_HOSTS:
@@ -850,7 +893,10 @@ class WebSocketTokenView(View):
             return token_refusal(403, "Permission Denied", FORBIDDEN_CHANNEL)
         if not request.session.session_key:
             request.session.create()
-        token = issue_token(user, str(request.session.session_key))
+        # 4.1.0's public call, which a project's tests may replace.
+        token = WebSocketToken.generate_token(
+            user=user, session_key=str(request.session.session_key)
+        )
         response = JsonResponse(
             {"token": token.token, "expires_in": get_setting("token_expiry_seconds")}
         )

@@ -68,6 +68,19 @@ def test_permission_rules_any_rule_all_of_its_permissions(user):
     assert channel_permission_for("ops").allows(type(user).objects.get(pk=user.pk))
 
 
+def test_rules_load_in_two_queries_however_many(user, django_assert_num_queries):
+    channel = ChannelPermission.objects.create(channel_name="ops", access=Access.PERMISSIONS)
+    for _ in range(5):
+        rule(channel, "view_user", "view_group")
+    row = ChannelPermission.objects.get(pk=channel.pk)
+    user.get_all_permissions()  # the user's own permissions are cached by Django
+    with django_assert_num_queries(2):  # the rules, their permissions with content types
+        assert not row.allows(user)
+    cached = channel_permission_for("ops")
+    with django_assert_num_queries(0):  # loaded with the row, not again
+        cached.allows(user)
+
+
 def test_connect_to_a_restricted_channel(ws, user, staff):
     ChannelPermission.objects.create(channel_name="staff-room", access=Access.STAFF_ONLY)
     assert ws.connect(token=ws.issue_token(user), channel="staff-room").status_code == 403
@@ -105,6 +118,21 @@ def test_change_channel(chat):
     response = chat.message({"handler": "change_channel", "channel": "random"})
     assert (response.status_code, response.json()) == (200, {})
     assert WebSocketSession.objects.get().channel_name == "random"
+
+
+def test_change_channel_of_a_row_deleted_meanwhile_changes_nothing(chat, monkeypatch):
+    """4.1.0's ``save(update_fields=...)`` failed (a 500) when the row had gone."""
+    from django_aws_api_gateway_websockets import sessions
+
+    def deleted_first(session, channel_name):
+        WebSocketSession.objects.filter(pk=session.pk).delete()
+        move_session(session, channel_name)
+
+    move_session = sessions.move_session
+    monkeypatch.setattr("django_aws_api_gateway_websockets.views.move_session", deleted_first)
+    response = chat.message({"handler": "change_channel", "channel": "random"})
+    assert response.status_code == 200
+    assert not WebSocketSession.objects.exists()
 
 
 @pytest.mark.parametrize("channel", [None, "", "bad name", 5, "x" * 129])

@@ -236,6 +236,15 @@ def test_routes_declared_on_the_view(anonymous):
     assert anonymous.message({"handler": "default"}, route="notifications").status_code == 200
 
 
+def test_a_route_named_after_a_handler_is_accepted(anonymous):
+    """API Gateway selects a route by ``action``; a route key named after a handler
+    reaches the view at that slug, as in 4.1.0."""
+    assert anonymous.message({"handler": "default"}, route="reply").status_code == 200
+    assert called() == ["default"]
+    response = anonymous.message({"handler": "default"}, route="chat")  # ChatView's, not OpenView's
+    assert (response.status_code, response.content) == (404, b"Unknown route")
+
+
 def test_routes_of_the_gateway_are_accepted(anonymous, gateway):
     ApiGatewayAdditionalRoute.objects.bulk_create(
         [

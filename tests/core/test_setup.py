@@ -108,6 +108,41 @@ def test_a_refused_request_is_refused_by_dispatch_after_setup(rf, open_ws, sessi
     assert CALLS == []
 
 
+@pytest.mark.parametrize(
+    ("raw", "body", "line"),
+    [
+        (b'{"handler": "chat"}', {"handler": "chat"}, None),
+        (b"{not json", {}, "Body is invalid JSON"),
+        (b"[1, 2]", {}, "Body is not a JSON object"),
+        (b"x" * (OpenView.MAX_BODY_SIZE + 1), {}, "Request body too large"),
+    ],
+)
+def test_setup_of_a_refused_request_reads_the_body_as_4_1_0(rf, open_ws, raw, body, line):
+    """A unit test may call a handler after ``setup()`` of a bare request; dispatch
+    still refuses it, and the ``missing_headers`` hook runs there, not in setup."""
+    request = rf.generic("POST", "/ws/default", raw, content_type="application/json")
+    view = ChatView(debug=True)
+    view.setup(request, route="default")
+    assert view.body == body
+    assert view.debug_log == ["Within setup", *([line] if line else []), "Setup completed"]
+    response = view.dispatch(request, route="default")
+    assert (response.status_code, response.content) == (400, b"Invalid request headers")
+    assert view.debug_log[-1].startswith("Expected headers")
+    assert CALLS == []
+
+
+def test_setup_of_a_request_without_the_gateway_secret_leaves_its_body_unread(
+    rf, open_ws, settings
+):
+    settings.WEBSOCKETS = {"gateway_secret": "s" * 32}
+    request = _message_request(rf, open_ws, {"handler": "chat"})
+    del request.META["HTTP_X_WS_GATEWAY_SECRET"]  # a forged call: not from API Gateway
+    view = ChatView()
+    view.setup(request, route="default")
+    assert view.body == {}
+    assert view.dispatch(request, route="default").status_code == 403
+
+
 def test_dispatch_without_setup_reads_the_request_itself(rf, open_ws, session):
     request = _message_request(rf, open_ws, {"handler": "chat"})
     view = ChatView()

@@ -70,6 +70,21 @@ def test_token_view_issues_a_hashed_token(client, user, settings):
     row.full_clean()  # the stored hash fits the original's field validator
 
 
+def test_token_view_issues_through_the_models_generate_token(client, user, monkeypatch):
+    """4.1.0's public call: a project's test that replaces it sees the token issued."""
+    issued = []
+
+    def generate_token(user, session_key):
+        issued.append((user, session_key))
+        return WebSocketToken(token="b" * 64)
+
+    monkeypatch.setattr(WebSocketToken, "generate_token", generate_token)
+    client.force_login(user)
+    response = client.post("/ws-token/")
+    assert response.json()["token"] == "b" * 64
+    assert issued == [(user, client.session.session_key)]
+
+
 def test_token_view_rate_limit(client, user, settings, monkeypatch):
     settings.WEBSOCKETS = {"token_rate_limit_per_minute": 3}
     start = timezone.now()

@@ -22,7 +22,7 @@ def _documented_defaults() -> dict[str, str]:
 
 
 def _code_default(key: str) -> str:
-    for table in (conf.DEFAULTS, conf.BOOLEAN_DEFAULTS, conf.FLOAT_DEFAULTS):
+    for table in (conf.INT_DEFAULTS, conf.BOOLEAN_DEFAULTS, conf.FLOAT_DEFAULTS):
         if key in table:
             return f"``{table[key]!r}``"
     return "unset"
@@ -129,7 +129,9 @@ def test_view_attribute_defaults_are_the_code_defaults() -> None:
             assert getattr(WebSocketView, name) == value, name
 
 
-ANSWER = re.compile(r'(?:HttpResponse\w*|EventError|Refusal)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"')
+ANSWER = re.compile(
+    r'(?:HttpResponse\w*|EventError|Refusal|_plain)\((?:\d+, )?(?P<f>f?)"(?P<body>[^"]+)"'
+)
 #: Bodies of deprecated methods the package never calls itself.
 NEVER_SENT = {"route_select_key "}
 

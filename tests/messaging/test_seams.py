@@ -112,6 +112,27 @@ def test_a_patched_factory_gets_one_post_per_recipient(gateway: ApiGateway, send
     assert WebSocketSession.objects.filter(connected=False).count() == 0
 
 
+def test_a_single_send_returns_what_the_patched_client_answered(gateway: ApiGateway) -> None:
+    """As 4.1.0: ``send_message`` returns ``post_to_connection``'s answer as it is."""
+    client = MagicMock()
+    session = WebSocketSession.objects.create(connection_id="one=", api_gateway=gateway)
+    with patch("django_aws_api_gateway_websockets.models.get_boto3_client", return_value=client):
+        answer = session.send_message(MESSAGE)
+    assert answer is client.post_to_connection.return_value
+
+
+def test_a_queryset_send_yields_what_the_patched_client_answered(gateway: ApiGateway) -> None:
+    """As 4.1.0's list: one answer per delivered message, the client's own."""
+    client = MagicMock()
+    client.post_to_connection.side_effect = lambda ConnectionId, Data: {"id": ConnectionId}
+    for cid in ("a=", "b="):
+        WebSocketSession.objects.create(connection_id=cid, channel_name="room", api_gateway=gateway)
+    with patch("django_aws_api_gateway_websockets.models.get_boto3_client", return_value=client):
+        result = WebSocketSession.objects.filter(channel_name="room").send_message(MESSAGE)
+    assert sorted(result, key=lambda answer: answer["id"]) == [{"id": "a="}, {"id": "b="}]
+    assert result[0] == {"id": result.sent[0]}
+
+
 def _gone(ConnectionId: str, Data: str) -> dict[str, Any]:
     if ConnectionId.startswith(("one", "room1", "bg3")):
         raise ClientError(

@@ -93,7 +93,6 @@ def test_unset_websockets_is_fine(settings: Any) -> None:
         ("allowed_integration_hosts", 7),
         ("allowed_integration_hosts", ["example.com", "bad host"]),
         ("allowed_integration_hosts", "example.com:8000"),
-        ("allowed_integration_hosts", []),
         ("websocket_url", "https://ws.example.com"),
         ("websocket_url", "wss://"),
         ("websocket_url", 1),
@@ -120,6 +119,7 @@ def test_e002_bad_values(settings: Any, key: str, value: Any) -> None:
         ("rate_limit_ipv6_prefix", 128),
         ("allowed_integration_hosts", "www.example.com"),
         ("allowed_integration_hosts", ["*.example.com", "API.example.org", "localhost"]),
+        ("allowed_integration_hosts", []),  # as in 4.1.0: any host, like unset
         ("websocket_url", "wss://ws.example.com"),
         ("websocket_url", "ws://127.0.0.1:8001/local"),
     ],
@@ -247,6 +247,17 @@ def test_every_known_key_is_checked(settings: Any, key: str) -> None:
     assert errors, f"no system check reports a bad value of WEBSOCKETS[{key!r}]"
 
 
+def test_defaults_is_the_table_4_1_0_published_and_every_integer_is_readable() -> None:
+    assert conf.DEFAULTS == {
+        "token_rate_limit_per_minute": 20,
+        "token_expiry_seconds": 60,
+        "rate_limit_max_attempts": 20,
+        "rate_limit_window_minutes": 1,
+    }
+    assert conf.DEFAULTS.items() <= conf.INT_DEFAULTS.items()
+    assert conf.get_setting("send_concurrency") == conf.INT_DEFAULTS["send_concurrency"]
+
+
 def test_an_out_of_range_prefix_falls_back_to_the_default(settings: Any) -> None:
     from django_aws_api_gateway_websockets.conf import get_setting
 
@@ -265,6 +276,18 @@ def test_4_1_0_check_names_run_the_same_checks(settings: Any) -> None:
     assert checks.check_aws_region_is_set is checks.check_region
     assert checks.check_unlisted_channels_are_refused is checks.check_unlisted_channels
     assert checks.check_handlers_are_listed is checks.check_automatic_handlers
+
+
+def test_the_websockets_setting_is_checked_once_by_its_4_1_0_check(settings: Any) -> None:
+    """``manage.py check`` runs ``check_websockets_setting`` (registered, as in 4.1.0),
+    which reports each bad value and unknown key once."""
+    from django.core.checks import registry, run_checks
+
+    assert checks.check_websockets_setting in registry.registry.get_checks()
+    settings.WEBSOCKETS = {"rate_limit_max_attempts": -1, "gateway_secrett": "x"}
+    reported = [m.id.rsplit(".", 1)[-1] for m in run_checks(tags=["compatibility"])]
+    assert reported.count("E002") == 1
+    assert reported.count("W002") == 1
 
 
 def test_a_secret_read_from_a_file_with_its_newline_is_refused_saying_so(settings: Any) -> None:

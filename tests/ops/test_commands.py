@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_aws_api_gateway_websockets.management.commands._batches import (
+from django_aws_api_gateway_websockets.batches import (
     delete_in_batches,
     update_in_batches,
 )
@@ -183,3 +183,18 @@ def test_cleanup_rejects_bad_options(user: Any, argument: str) -> None:
     with pytest.raises(CommandError):
         run("cleanupWebSocketTokens", argument)
     assert WebSocketToken.objects.count() == 1
+
+
+def test_cleanup_deletes_in_batches_through_the_models_methods(user: Any) -> None:
+    """The command calls 4.1.0's ``cleanup_expired`` and ``cleanup_old_records``, which
+    delete in batches, so a large table is never locked for long."""
+    WebSocketToken.objects.bulk_create(
+        WebSocketToken(token=f"{i:064x}", user=user, session_key="0" * 64) for i in range(1500)
+    )
+    WebSocketToken.objects.update(created_at=timezone.now() - timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        output = run("cleanupWebSocketTokens")
+    deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE")]
+    assert len([sql for sql in deletes if WebSocketToken._meta.db_table in sql]) == 2
+    assert "Successfully deleted 1500 expired WebSocket tokens" in output
+    assert not WebSocketToken.objects.exists()

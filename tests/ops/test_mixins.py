@@ -86,6 +86,19 @@ def test_resolved_view_decides_the_package() -> None:
     assert context["view"].websocket_route_key == "tests"
 
 
+def test_without_a_resolver_match_the_path_decides_the_package() -> None:
+    # As in 4.1.0: the view that the request's path resolves to names the app.
+    context = context_of(AppPage, path="/ws/default")  # tests.ops.views_for_checks
+    assert context["view"].websocket_route_key == "tests.ops"
+    context = context_of(AppPage, path="/admin/")  # django.contrib.admin.sites
+    assert context["view"].websocket_route_key == "django.contrib.admin"
+    assert context["channel_name"] == "django-contrib-admin"
+
+
+def test_a_path_that_resolves_to_nothing_names_the_views_own_package() -> None:
+    assert context_of(AppPage, path="/nowhere/")["view"].websocket_route_key == "tests.ops"
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

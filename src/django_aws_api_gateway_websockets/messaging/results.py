@@ -32,10 +32,9 @@ class Delivery:
     uncertain: bool = False
     #: API Gateway's id of the last request (``x-amzn-RequestId``), if it gave one.
     request_id: str = ""
-
-
-def _response(connection_id: str) -> dict[str, Any]:
-    return {"ResponseMetadata": {"HTTPStatusCode": 200}, "ConnectionId": connection_id}
+    #: The client's own answer, when the post went through a boto3 client (a test
+    #: double's answer as it gave it, as 4.1.0 returned it).
+    response: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)
@@ -56,12 +55,17 @@ class BroadcastResult(Sequence[dict[str, Any]]):
     timed_out: list[str] = field(default_factory=list)
     maybe_duplicated: list[str] = field(default_factory=list)
     skipped: int = 0
+    #: The client's own answers by connection id, when the posts went through a boto3
+    #: client: iterating yields them, as 4.1.0's list did.
+    responses: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def record(self, delivery: Delivery) -> None:
         metrics.delivered(delivery.verdict.value, delivery.status)
         cid = delivery.connection_id
         if delivery.verdict is Verdict.SENT:
             self.sent.append(cid)
+            if delivery.response is not None:
+                self.responses[cid] = delivery.response
             if delivery.uncertain:
                 self.maybe_duplicated.append(cid)
         elif delivery.verdict is Verdict.GONE:
@@ -101,6 +105,7 @@ class BroadcastResult(Sequence[dict[str, Any]]):
         self.timed_out += other.timed_out
         self.maybe_duplicated += other.maybe_duplicated
         self.skipped += other.skipped
+        self.responses.update(other.responses)
 
     # The original's return value: the list of successful responses.
     def __len__(self) -> int:
@@ -112,11 +117,16 @@ class BroadcastResult(Sequence[dict[str, Any]]):
     def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
     def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(index, slice):
-            return [_response(cid) for cid in self.sent[index]]
-        return _response(self.sent[index])
+            return [self._response(cid) for cid in self.sent[index]]
+        return self._response(self.sent[index])
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (_response(cid) for cid in self.sent)
+        return (self._response(cid) for cid in self.sent)
+
+    def _response(self, connection_id: str) -> dict[str, Any]:
+        if connection_id in self.responses:
+            return self.responses[connection_id]  # type: ignore[no-any-return]
+        return {"ResponseMetadata": {"HTTPStatusCode": 200}, "ConnectionId": connection_id}
 
     def __bool__(self) -> bool:
         return bool(self.sent)

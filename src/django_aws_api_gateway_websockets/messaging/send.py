@@ -61,7 +61,8 @@ def _gateway_of(session: WebSocketSession) -> ApiGateway:
 def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | None:
     """Post ``data`` to one connection.
 
-    Returns the Management API's response metadata. When the connection is gone (410)
+    Returns the Management API's response metadata (through a boto3 client, the
+    client's own answer, as 4.1.0 returned it). When the connection is gone (410)
     the session is marked disconnected in one UPDATE, on the instance too, and the
     result is ``None``. Raises ``ValueError`` without a gateway or over 128 KB, and
     ``ManagementApiError`` when the post fails after its retries.
@@ -83,6 +84,8 @@ def send_encoded_to_session(session: WebSocketSession, body: bytes) -> dict[str,
         broadcast.close()
     metrics.delivered(delivery.verdict.value, delivery.status, len(body))
     if delivery.verdict is Verdict.SENT:
+        if delivery.response is not None:
+            return delivery.response
         return {
             "ResponseMetadata": {
                 "HTTPStatusCode": delivery.status,

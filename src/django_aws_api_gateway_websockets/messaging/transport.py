@@ -302,6 +302,7 @@ def _post_with(client: Any, target: Target, data: str) -> Delivery:
     status: int | None
     failure: Failure | None = None
     request_id = ""
+    response = None
     try:
         response = client.post_to_connection(Data=data, ConnectionId=target.connection_id)
     except boto_errors.ClientError as error:
@@ -320,7 +321,9 @@ def _post_with(client: Any, target: Target, data: str) -> Delivery:
         status, request_id = meta.get("HTTPStatusCode", 200), meta.get("RequestId", "")
     verdict = judge(status, failure, 1, 1)
     uncertain = failure is not None and failure.ambiguous
-    return Delivery(target.pk, target.connection_id, verdict, 1, status, uncertain, str(request_id))
+    return Delivery(
+        target.pk, target.connection_id, verdict, 1, status, uncertain, str(request_id), response
+    )
 
 
 class BotoTransport:

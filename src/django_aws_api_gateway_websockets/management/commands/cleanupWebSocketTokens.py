@@ -1,14 +1,14 @@
 """Delete spent or expired tokens, old rate-limit rows and expired channel history, in
-batches."""
+batches (tokens and rate-limit rows through ``WebSocketToken.cleanup_expired`` and
+``ConnectionRateLimit.cleanup_old_records``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from django_aws_api_gateway_websockets.batches import delete_in_batches
 from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.history import expired_messages
 from django_aws_api_gateway_websockets.models import (
@@ -16,9 +16,6 @@ from django_aws_api_gateway_websockets.models import (
     RateLimitCounter,
     WebSocketToken,
 )
-from django_aws_api_gateway_websockets.ratelimit import COUNTER_RETENTION
-
-from ._batches import delete_in_batches
 
 #: The shortest default token age, kept from the original.
 MIN_DEFAULT_TOKEN_AGE = 300
@@ -59,29 +56,20 @@ class Command(BaseCommand):
         if days < 0:
             raise CommandError("--rate-limit-age must be a number of days of 0 or more.")
 
-        now = timezone.now()
-        tokens = delete_in_batches(
-            WebSocketToken.objects.filter(created_at__lt=now - timedelta(seconds=token_age))
-        )
+        # The models' methods of 4.1.0, which delete in batches.
+        tokens, _ = WebSocketToken.cleanup_expired(max_age_seconds=token_age)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Successfully deleted {tokens} expired WebSocket tokens (older than {token_age}s)"
             )
         )
-        attempts_cutoff = now - timedelta(days=days)
-        attempts = delete_in_batches(
-            ConnectionRateLimit.objects.filter(attempt_time__lt=attempts_cutoff)
-        )
+        deleted, by_model = ConnectionRateLimit.cleanup_old_records(days=days)
+        counters = by_model.get(RateLimitCounter._meta.label, 0)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Successfully deleted {attempts} old rate limit records (older than {days} days)"
+                f"Successfully deleted {deleted - counters} old rate limit records "
+                f"(older than {days} days)"
             )
-        )
-        # A counter matters only during its window (minutes long), so it goes once it
-        # is untouched for a day, or for the attempts' age if that is shorter.
-        counters_cutoff = max(attempts_cutoff, now - COUNTER_RETENTION)
-        counters = delete_in_batches(
-            RateLimitCounter.objects.filter(updated_at__lt=counters_cutoff)
         )
         self.stdout.write(
             self.style.SUCCESS(f"Successfully deleted {counters} expired rate limit counters")

@@ -9,12 +9,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from django_aws_api_gateway_websockets.batches import delete_in_batches
 from django_aws_api_gateway_websockets.conf import get_setting
 from django_aws_api_gateway_websockets.liveness import expire_sessions
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.presence import settle_everyone
-
-from ._batches import delete_in_batches
 
 
 class Command(BaseCommand):
