@@ -124,9 +124,9 @@ def test_change_channel_of_a_row_deleted_meanwhile_changes_nothing(chat, monkeyp
     """4.1.0's ``save(update_fields=...)`` failed (a 500) when the row had gone."""
     from django_aws_api_gateway_websockets import sessions
 
-    def deleted_first(session, channel_name):
+    def deleted_first(session, channel_name, **options):
         WebSocketSession.objects.filter(pk=session.pk).delete()
-        move_session(session, channel_name)
+        move_session(session, channel_name, **options)
 
     move_session = sessions.move_session
     monkeypatch.setattr("django_aws_api_gateway_websockets.views.move_session", deleted_first)
