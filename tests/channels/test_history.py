@@ -297,7 +297,7 @@ def test_cleanup_deletes_what_retention_excludes_and_numbers_go_on(history_on, s
         sent_at=timezone.now() - timedelta(days=2)
     )
     settings.WEBSOCKETS = {**settings.WEBSOCKETS, "history_max_messages": 4}
-    call_command("cleanupWebSocketTokens", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("clearWebSocketSessions", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert kept_seqs() == [3, 4, 5, 6]
     assert kept_seqs("room-2") == [1, 2]
 
@@ -312,8 +312,8 @@ def test_cleanup_reports_what_it_deleted(history_on, settings, db):
     from io import StringIO
 
     out = StringIO()
-    call_command("cleanupWebSocketTokens", stdout=out)
-    assert "deleted 2 expired channel history messages" in out.getvalue()
+    call_command("clearWebSocketSessions", stdout=out)
+    assert "Deleted 2 expired channel history messages" in out.getvalue()
 
 
 # -- resume -------------------------------------------------------------------------

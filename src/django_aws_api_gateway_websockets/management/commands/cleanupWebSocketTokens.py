@@ -1,6 +1,5 @@
-"""Delete spent or expired tokens, old rate-limit rows and expired channel history, in
-batches (tokens and rate-limit rows through ``WebSocketToken.cleanup_expired`` and
-``ConnectionRateLimit.cleanup_old_records``)."""
+"""Delete spent or expired tokens and old rate-limit rows, in batches (through
+``WebSocketToken.cleanup_expired`` and ``ConnectionRateLimit.cleanup_old_records``)."""
 
 from __future__ import annotations
 
@@ -8,9 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_aws_api_gateway_websockets.batches import delete_in_batches
 from django_aws_api_gateway_websockets.conf import get_setting
-from django_aws_api_gateway_websockets.history import expired_messages
 from django_aws_api_gateway_websockets.models import (
     ConnectionRateLimit,
     RateLimitCounter,
@@ -22,11 +19,7 @@ MIN_DEFAULT_TOKEN_AGE = 300
 
 
 class Command(BaseCommand):
-    help = (
-        "Delete old WebSocket tokens, connection attempts, expired rate-limit counters and "
-        "channel history past WEBSOCKETS['history_max_messages'] or "
-        "['history_max_age_seconds']."
-    )
+    help = "Delete old WebSocket tokens, connection attempts and expired rate-limit counters."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -73,8 +66,4 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(f"Successfully deleted {counters} expired rate limit counters")
-        )
-        history = delete_in_batches(expired_messages())
-        self.stdout.write(
-            self.style.SUCCESS(f"Successfully deleted {history} expired channel history messages")
         )

@@ -1,7 +1,8 @@
 """Reap sessions: API Gateway ends every connection after two hours and does not
 promise a ``$disconnect``, so rows still "connected" past that age are marked
-disconnected first; then every disconnected row is deleted, and presence channels lose
-the members no connected session keeps."""
+disconnected first; then every disconnected row is deleted, presence channels lose
+the members no connected session keeps, and channel history past its retention limits
+is deleted: the state of channels, kept tidy in one place."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from django_aws_api_gateway_websockets.batches import delete_in_batches
 from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.history import expired_messages
 from django_aws_api_gateway_websockets.liveness import expire_sessions
 from django_aws_api_gateway_websockets.models import WebSocketSession
 from django_aws_api_gateway_websockets.presence import settle_everyone
@@ -20,8 +22,9 @@ class Command(BaseCommand):
     help = (
         "Mark sessions connected for longer than WEBSOCKETS['session_max_age_seconds'] "
         "(default 7200, API Gateway's limit) as disconnected, then delete all "
-        "disconnected sessions, in batches, and remove presence members no connected "
-        "session keeps."
+        "disconnected sessions, in batches, remove presence members no connected session "
+        "keeps, and delete channel history past WEBSOCKETS['history_max_messages'] or "
+        "['history_max_age_seconds']."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,3 +37,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} disconnected sessions"))
         left = settle_everyone()
         self.stdout.write(self.style.SUCCESS(f"Removed {left} presence members left behind"))
+        history = delete_in_batches(expired_messages())
+        self.stdout.write(self.style.SUCCESS(f"Deleted {history} expired channel history messages"))
