@@ -241,14 +241,16 @@ export interface ResetDetail {
  * - "forbidden": the user may not join the channel;
  * - "too_many_subscriptions": the connection has WEBSOCKETS["max_subscriptions"];
  * - "primary_channel": the connect channel cannot be unsubscribed;
- * - "not_member": the connection is not in the channel (presence, resume, history).
+ * - "not_member": the connection is not in the channel (presence, resume, history);
+ * - "no_history": the channel keeps no history (resume, history).
  */
 export type ChannelRefusalReason =
   | "invalid_channel"
   | "forbidden"
   | "too_many_subscriptions"
   | "primary_channel"
-  | "not_member";
+  | "not_member"
+  | "no_history";
 
 export interface ChannelRefusedDetail {
   /** The handler name of the refused request ("subscribe", ...). */
