@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { ChannelRefusedError } from "../../src/django_aws_api_gateway_websockets/static/django_aws_api_gateway_websockets/websocket-client.js";
-import { flush, openClient } from "./helpers.mjs";
+import { flush, makeClient, openClient } from "./helpers.mjs";
 
 const CHANNEL_EVENTS = [
   "channelmessage",
@@ -18,23 +18,28 @@ const CHANNEL_EVENTS = [
   "channelrefused",
 ];
 
-/** An open client on channel "lobby" that records the channel events too. */
-async function channelClient(options = {}) {
-  const parts = await openClient(options);
+/** Record the channel events of a client made by makeClient() or openClient(). */
+function recordChannelEvents(parts) {
   for (const type of CHANNEL_EVENTS) {
     parts.client.addEventListener(type, (event) => parts.events.push({ type, ...event.detail }));
   }
+  parts.delivered = (channel) =>
+    parts
+      .ofType("channelmessage")
+      .filter((event) => event.channel === channel)
+      .map((event) => event.seq);
+}
+
+/** An open client on channel "lobby" that records the channel events too. */
+async function channelClient(options = {}) {
+  const parts = await openClient(options);
+  recordChannelEvents(parts);
   const socket = () => parts.FakeSocket.last;
   parts.requests = () => socket().sent.map((text) => JSON.parse(text));
   parts.lastRequest = () => parts.requests().at(-1);
   parts.serverSends = (...messages) => {
     for (const message of messages) socket().receive(JSON.stringify(message));
   };
-  parts.delivered = (channel) =>
-    parts
-      .ofType("channelmessage")
-      .filter((event) => event.channel === channel)
-      .map((event) => event.seq);
   /** Lose the connection and open the next one. */
   parts.reconnect = async () => {
     socket().drop();
@@ -369,6 +374,38 @@ describe("the ordered stream of channel messages", () => {
     assert.equal(lastSeq, 10);
     assert.deepEqual(parts.delivered("lobby"), [8, 9, 10, 11]);
     assert.equal(parts.ofType("channelmessage")[0].sentAt, "2026-12-01T10:00:00Z");
+  });
+
+  test("history() and a resume of one channel are asked one after the other", async () => {
+    // Both are answered by "history" messages that do not say which request they answer.
+    const storage = new MemoryStorage({ "apigw-ws-seq:lobby": "5" });
+    const parts = makeClient({ seqStorage: storage });
+    recordChannelEvents(parts);
+    const answer = parts.client.history("lobby", 8);
+    parts.client.connect();
+    await flush();
+    parts.FakeSocket.last.accept();
+    const socket = parts.FakeSocket.last;
+    // The history request covers the resume: what it lacks shows as a gap afterwards.
+    assert.deepEqual(socket.sent.map((text) => JSON.parse(text).handler), ["history"]);
+    socket.receive(JSON.stringify(live("lobby", 9)));
+    socket.receive(JSON.stringify(history("lobby", [1, 2, 3, 4, 5, 6, 7, 8])));
+    assert.deepEqual((await answer).messages.map((message) => message.seq), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(parts.delivered("lobby"), [6, 7, 8, 9]);
+    assert.equal(socket.sent.length, 1);
+  });
+
+  test("a history() asked while a resume is out waits for the resume's answer", async () => {
+    const parts = await channelClient();
+    parts.serverSends(live("lobby", 1));
+    await parts.reconnect();
+    const answer = parts.client.history("lobby", 3);
+    assert.deepEqual(parts.requests().map((request) => request.handler), ["resume"]);
+    parts.serverSends(history("lobby", [2, 3]));
+    assert.deepEqual(parts.requests().map((request) => request.handler), ["resume", "history"]);
+    parts.serverSends(history("lobby", [1, 2, 3]));
+    assert.deepEqual((await answer).messages.map((message) => message.seq), [1, 2, 3]);
+    assert.deepEqual(parts.delivered("lobby"), [1, 2, 3]);
   });
 
   test("history() of a subscribed channel waits for the subscription's answer", async () => {

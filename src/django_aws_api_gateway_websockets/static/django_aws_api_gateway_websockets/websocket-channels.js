@@ -55,6 +55,10 @@ function isSeq(value) {
 /**
  * The channel state of one ApiGatewayWebSocket. `emit(type, detail)` dispatches an event
  * on the client; `send(handler, payload)` sends a request when the client is open.
+ *
+ * A channel that is catching up has a queue of `resume` and `history` requests, sent one
+ * at a time: both are answered by `history` messages that do not say which request they
+ * answer, so the head of the queue is the request being answered.
  */
 export class ChannelTracker {
   constructor({ names, storage, storageKey, emit, send, primary }) {
@@ -68,12 +72,11 @@ export class ChannelTracker {
     this._seqs = new Map(); // channel -> last delivered seq (null: start afresh)
     this._members = new Map(); // channel -> Map(user -> data)
     this._watched = new Set(); // channels whose presence is asked again on every open
-    this._catching = new Map(); // channel -> { buffer: Map(seq -> message), outstanding }
-    this._waiters = new Map(); // channel -> [{ resolve, reject, messages }] of history()
+    // channel -> { buffer: Map(seq -> message), queue: [request], sent: boolean }, where
+    // a request is { kind: "resume" } or { kind: "history", limit, waiters, messages }.
+    this._catching = new Map();
     this._open = false;
     this._unanswered = new Set(); // subscribe requests of this connection
-    this._pendingResume = new Map(); // channel -> seq, sent once no subscribe is unanswered
-    this._pendingHistory = new Map(); // channel -> limit
     this._pendingPresence = new Set();
   }
 
@@ -94,10 +97,12 @@ export class ChannelTracker {
     this._watched.delete(channel);
     this._members.delete(channel);
     this._unanswered.delete(channel);
-    this._pendingResume.delete(channel);
     this._pendingPresence.delete(channel);
+    const state = this._catching.get(channel);
     this._catching.delete(channel);
-    this._rejectWaiters(channel, "unsubscribed", "unsubscribed before the history came");
+    for (const request of state ? state.queue : []) {
+      rejectWaiters(request, { request: this.names.history, channel, reason: "unsubscribed" });
+    }
     if (this._open) this._send(this.names.unsubscribe, { channel });
     this._flushIfAnswered();
   }
@@ -118,12 +123,19 @@ export class ChannelTracker {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new TypeError("history() needs a limit of 1 or more");
     }
-    this._catchingState(channel);
-    this._pendingHistory.set(channel, Math.max(limit, this._pendingHistory.get(channel) || 0));
+    const state = this._catchingState(channel);
     const promise = new Promise((resolve, reject) => {
-      const waiters = this._waiters.get(channel) || [];
-      waiters.push({ resolve, reject, limit, messages: [] });
-      this._waiters.set(channel, waiters);
+      // One request not yet sent answers every history() call made meanwhile.
+      const waiting = state.queue.find(
+        (request, index) => request.kind === "history" && !(index === 0 && state.sent),
+      );
+      const waiter = { resolve, reject };
+      if (waiting) {
+        waiting.limit = Math.max(waiting.limit, limit);
+        waiting.waiters.push(waiter);
+      } else {
+        state.queue.push({ kind: "history", limit, waiters: [waiter], messages: [] });
+      }
     });
     this._flushIfAnswered();
     return promise;
@@ -147,14 +159,10 @@ export class ChannelTracker {
   opened() {
     this._open = true;
     this._unanswered = new Set();
-    // Requests sent on the old connection will never be answered.
-    for (const [channel, state] of this._catching) {
-      state.outstanding = 0;
-      const waiting = this._waiters.get(channel);
-      if (waiting) {
-        for (const waiter of waiting) waiter.messages = [];
-        this._pendingHistory.set(channel, Math.max(...waiting.map((waiter) => waiter.limit)));
-      }
+    // A request sent on the old connection will never be answered: send it again.
+    for (const state of this._catching.values()) {
+      state.sent = false;
+      if (state.queue[0]?.kind === "history") state.queue[0].messages = [];
     }
     for (const channel of this._watched) this._pendingPresence.add(channel);
     this._catchUp(this._primary());
@@ -239,16 +247,15 @@ export class ChannelTracker {
       if (last === null || entry.seq === last + 1) {
         this._offer(channel, entry, true);
       } else if (entry.seq > last + 1 && state) {
-        state.buffer.set(entry.seq, entry); // another answer in flight fills the gap
+        state.buffer.set(entry.seq, entry); // delivered once the gap is filled
       }
     }
-    const waiting = this._waiters.get(channel) || [];
-    for (const waiter of waiting) waiter.messages.push(...entries);
+    const request = this._answering(channel);
+    if (request?.kind === "history") request.messages.push(...entries);
     const complete = entries.length === 0 || entries.at(-1).seq >= lastSeq;
-    if (!complete) return;
-    this._waiters.delete(channel);
-    for (const waiter of waiting) {
-      waiter.resolve({ channel, messages: waiter.messages, lastSeq });
+    if (!complete || !request) return;
+    for (const waiter of request.waiters || []) {
+      waiter.resolve({ channel, messages: request.messages, lastSeq });
     }
     this._answered(channel);
   }
@@ -256,27 +263,30 @@ export class ChannelTracker {
   _reset({ channel, last_seq: lastSeq }) {
     this._forgetSeq(channel);
     const state = this._catching.get(channel);
-    if (state) {
-      // What was held back belongs to the state the page is told to reload.
-      state.buffer.clear();
-      state.outstanding = Math.max(0, state.outstanding - 1);
-    }
+    // What was held back belongs to the state the page is told to reload.
+    if (state) state.buffer.clear();
     this._emit("reset", { channel, lastSeq: isSeq(lastSeq) ? lastSeq : null });
-    this._finishIfDone(channel);
+    if (this._answering(channel)) this._answered(channel);
+  }
+
+  // The request the next answer of `channel` belongs to: the head of its queue, if sent.
+  _answering(channel) {
+    const state = this._catching.get(channel);
+    return state && state.sent ? state.queue[0] : null;
   }
 
   _answered(channel) {
     const state = this._catching.get(channel);
-    if (!state) return;
-    state.outstanding = Math.max(0, state.outstanding - 1);
+    state.queue.shift();
+    state.sent = false;
     this._finishIfDone(channel);
+    this._flushIfAnswered();
   }
 
   // Once every request of a catch-up is answered, release what was held back, in order.
   _finishIfDone(channel) {
     const state = this._catching.get(channel);
-    if (!state || state.outstanding > 0) return;
-    if (this._pendingResume.has(channel) || this._pendingHistory.has(channel)) return;
+    if (!state || state.queue.length) return;
     this._catching.delete(channel);
     const held = [...state.buffer.values()].sort((a, b) => a.seq - b.seq);
     for (const message of held) {
@@ -291,37 +301,50 @@ export class ChannelTracker {
   _catchingState(channel) {
     let state = this._catching.get(channel);
     if (!state) {
-      state = { buffer: new Map(), outstanding: 0 };
+      state = { buffer: new Map(), queue: [], sent: false };
       this._catching.set(channel, state);
     }
     return state;
   }
 
-  // Ask for what came after the last seq of `channel`, if there is one.
+  // Ask for what came after the last seq of `channel`, if there is one. A history
+  // request already queued does instead: a gap after its answer resumes then.
   _catchUp(channel) {
-    if (!channel) return;
-    const last = this.lastSeq(channel);
-    if (last === null) return;
-    this._catchingState(channel);
-    this._pendingResume.set(channel, last);
+    if (!channel || this.lastSeq(channel) === null) return;
+    const state = this._catchingState(channel);
+    const covered = state.queue.some(
+      (request, index) => request.kind === "history" || (request.kind === "resume" && index > 0),
+    );
+    if (state.queue.length && (covered || !state.sent)) return;
+    state.queue.push({ kind: "resume" });
   }
 
   // -- requests, once the connection's subscribe requests are answered -------------
 
   _flushIfAnswered() {
     if (!this._open || this._unanswered.size) return;
-    const resume = [...this._pendingResume];
-    this._pendingResume.clear();
+    const resume = [];
+    for (const [channel, state] of [...this._catching]) {
+      if (state.sent) continue;
+      // After a reset a resume has nothing to start from.
+      while (state.queue[0]?.kind === "resume" && this.lastSeq(channel) === null) {
+        state.queue.shift();
+      }
+      if (!state.queue.length) {
+        this._finishIfDone(channel);
+        continue;
+      }
+      const request = state.queue[0];
+      state.sent = true;
+      if (request.kind === "history") {
+        this._send(this.names.history, { channel, limit: request.limit });
+      } else {
+        resume.push([channel, this.lastSeq(channel)]);
+      }
+    }
     for (let start = 0; start < resume.length; start += RESUME_BATCH) {
       const batch = resume.slice(start, start + RESUME_BATCH);
-      for (const [channel] of batch) this._catchingState(channel).outstanding += 1;
       this._send(this.names.resume, { channels: Object.fromEntries(batch) });
-    }
-    const history = [...this._pendingHistory];
-    this._pendingHistory.clear();
-    for (const [channel, limit] of history) {
-      this._catchingState(channel).outstanding += 1;
-      this._send(this.names.history, { channel, limit });
     }
     const presence = [...this._pendingPresence];
     this._pendingPresence.clear();
@@ -348,19 +371,17 @@ export class ChannelTracker {
       this._unanswered.delete(channel);
     } else if (request === this.names.presence) {
       this._watched.delete(channel);
-    } else if (request === this.names.history) {
-      this._rejectWaiters(channel, detail.reason, detail.message);
     }
+    const answering = this._answering(channel);
+    const answers =
+      (request === this.names.resume && answering?.kind === "resume") ||
+      (request === this.names.history && answering?.kind === "history");
+    if (answers) rejectWaiters(answering, detail);
     this._emit("channelrefused", detail);
-    if (request === this.names.resume || request === this.names.history) this._answered(channel);
-    this._flushIfAnswered();
-  }
-
-  _rejectWaiters(channel, reason, message) {
-    const waiting = this._waiters.get(channel) || [];
-    this._waiters.delete(channel);
-    for (const waiter of waiting) {
-      waiter.reject(new ChannelRefusedError({ request: this.names.history, channel, reason, message }));
+    if (answers) {
+      this._answered(channel);
+    } else {
+      this._flushIfAnswered();
     }
   }
 
@@ -406,6 +427,10 @@ export class ChannelTracker {
       // A full or read-only storage: the seq stays in memory.
     }
   }
+}
+
+function rejectWaiters(request, detail) {
+  for (const waiter of request.waiters || []) waiter.reject(new ChannelRefusedError(detail));
 }
 
 function requireChannel(channel, method) {
