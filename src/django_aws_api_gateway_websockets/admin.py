@@ -14,11 +14,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import dashboard
+from .departures import mark_gone
 from .models import (
     ApiGateway,
     ApiGatewayAdditionalRoute,
@@ -191,7 +191,7 @@ class WebSocketSessionAdmin(ReadOnlyAdmin):
         permissions=("mark_disconnected",),
     )
     def mark_disconnected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        count = queryset.filter(connected=True).update(connected=False, updated_on=timezone.now())
+        count = mark_gone(list(queryset.filter(connected=True).values_list("pk", flat=True)))
         self.message_user(
             request,
             ngettext(

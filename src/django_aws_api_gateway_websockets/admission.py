@@ -38,6 +38,7 @@ from ._sql import statement, table_and_columns
 from .events import Event
 from .hashing import hash_session_key, hash_user_auth
 from .models import ApiGateway, WebSocketSession
+from .presence import is_presence_channel
 from .ratelimit import count_connection
 from .sessions import open_session
 from .tokens import consume_token, restore_token
@@ -225,6 +226,7 @@ def admit(
             gateway,
             hash_session_key(caller.session_key) if caller.session_key else "",
             hash_user_auth(user) if user is not None else "",
+            presence=user_id is not None and is_presence_channel(channel),
         )
         if session is None:
             logger.warning("Refused a duplicate connection id")

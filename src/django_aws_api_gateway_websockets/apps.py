@@ -10,7 +10,7 @@ class DjangoAwsApiGatewayWebsocketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the system checks and the signal receivers.
-        from . import checks, signals  # noqa: F401
+        from . import checks, presence, signals  # noqa: F401
         from .provisioning import receivers  # noqa: F401
 
         metrics.install()

@@ -8,6 +8,8 @@ once; other processes see the change within :data:`CACHE_SECONDS`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -38,6 +40,22 @@ def permission_allows(channel_permission: ChannelPermission, user: Any) -> bool:
     if access == ChannelPermission.Access.PERMISSIONS:
         return any(rule.is_satisfied_by(user) for rule in channel_permission.rules.all())
     return False
+
+
+#: An object-level rule of a view's ``CHANNEL_RULES``: given the request (with its user)
+#: and the match of the rule's pattern on the channel name, whether the user may join.
+ChannelRule = Callable[[Any, "re.Match[str]"], bool]
+
+
+def rule_for(
+    rules: Mapping[str | re.Pattern[str], ChannelRule], channel_name: str
+) -> tuple[ChannelRule, re.Match[str]] | None:
+    """The first rule whose pattern matches the whole channel name, with its match."""
+    for pattern, rule in rules.items():
+        match = re.fullmatch(pattern, channel_name)
+        if match is not None:
+            return rule, match
+    return None
 
 
 def channel_permission_for(channel_name: str) -> ChannelPermission | None:

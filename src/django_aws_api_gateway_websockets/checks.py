@@ -195,6 +195,12 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
     if "send_rate_redis_url" in config and conf.get_send_rate_redis_url() is None:
         value = config["send_rate_redis_url"]
         yield f"WEBSOCKETS['send_rate_redis_url'] must be a redis:// URL, not {_shown(value)}."
+    if config.get("presence_channels") not in (None, "") and conf.get_presence_pattern() is None:
+        value = config["presence_channels"]
+        yield (
+            "WEBSOCKETS['presence_channels'] must be a regular expression of channel "
+            f"names, not {_shown(value)}."
+        )
     if "allowed_integration_hosts" in config:
         value = config["allowed_integration_hosts"]
         hosts = list(value) if isinstance(value, (list, tuple)) else [value]

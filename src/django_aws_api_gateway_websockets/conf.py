@@ -51,6 +51,10 @@ DEFAULTS: dict[str, int] = {
     # Seconds without activity after which API Gateway has closed a connection (its idle
     # timeout is 10 minutes): such sessions are probed with GET @connections/{id}.
     "session_idle_seconds": 600,
+    # Channels one connection may subscribe to besides its primary channel.
+    "max_subscriptions": 100,
+    # Bytes of UTF-8 JSON a member's presence payload (the view's presence_data) may take.
+    "presence_payload_max_bytes": 1024,
 }
 
 #: Upper bounds of integer settings that have one.
@@ -86,6 +90,7 @@ OPTIONAL_KEYS = frozenset(
         "management_endpoint_url",
         "websocket_url",
         "send_rate_redis_url",
+        "presence_channels",
     }
 )
 
@@ -229,3 +234,28 @@ def get_send_rate_redis_url() -> str | None:
     if isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://")):
         return value
     return None
+
+
+def get_presence_pattern() -> re.Pattern[str] | None:
+    """The channels that keep presence (``WEBSOCKETS["presence_channels"]``, a regular
+    expression a whole channel name must match); ``None`` when unset or not a valid
+    expression (the system checks report that)."""
+    value = get_websockets_config().get("presence_channels")
+    if not isinstance(value, str) or not value:
+        return None
+    return _compiled(value)
+
+
+def _compiled(expression: str) -> re.Pattern[str] | None:
+    cached = _patterns.get(expression)
+    if cached is None and expression not in _patterns:
+        try:
+            cached = re.compile(expression)
+        except re.error:
+            cached = None
+        _patterns[expression] = cached
+    return cached
+
+
+#: Compiled regular expressions of settings, by their text (``None``: invalid).
+_patterns: dict[str, re.Pattern[str] | None] = {}

@@ -24,10 +24,11 @@ from typing import Any
 from django.utils import timezone
 
 from .conf import get_setting
+from .departures import mark_gone
 from .messaging.background import task
 from .messaging.connections import probe_connections
 from .messaging.policy import Verdict
-from .messaging.recipients import mark_gone, recipient_pages
+from .messaging.recipients import recipient_pages
 from .models import WebSocketSession
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "ApiGatewayAdditionalRoute",
     "ChannelPermission",
     "ChannelPermissionRule",
+    "ChannelPresence",
     "ChannelSubscription",
     "ConnectionRateLimit",
     "RateLimitCounter",
@@ -412,6 +413,10 @@ class WebSocketSession(models.Model):
     request_count = models.PositiveBigIntegerField(default=1)
     session_key_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     auth_hash = models.CharField(max_length=64, blank=True, default="")
+    presence = models.BooleanField(
+        default=False,
+        help_text=_("Joined a presence channel: its departure is checked against presence."),
+    )
     created_on = models.DateTimeField(auto_now_add=True)
     updated_on = models.DateTimeField(auto_now=True)
 
@@ -475,6 +480,34 @@ class ChannelSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} -> {self.channel_name}"
+
+
+class ChannelPresence(models.Model):
+    """A user who is a member of a presence channel, announced to the channel once.
+
+    The row exists from the first connection of the user joining the channel to the
+    last one leaving it (see ``presence.py``); ``data`` is the public payload the view
+    chose for the user when the row was made.
+    """
+
+    channel_name = models.CharField(max_length=128)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_presences"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    #: Connections that joined since the row was made; 1 tells the joiner it was first.
+    joins = models.PositiveIntegerField(default=1)
+    joined_on = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("channel presence")
+        constraints = [
+            models.UniqueConstraint(fields=["channel_name", "user"], name="ws_presence_unique")
+        ]
+        indexes = [models.Index(fields=["user", "channel_name"], name="ws_presence_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.channel_name}"
 
 
 class WebSocketToken(models.Model):

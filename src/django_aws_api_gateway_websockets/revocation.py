@@ -25,11 +25,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from .departures import mark_gone
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes, user_auth_hashes
 from .messaging.background import task
 from .messaging.connections import close_connections
 from .messaging.policy import Verdict
-from .messaging.recipients import mark_gone
 from .models import WebSocketSession, WebSocketToken
 
 logger = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ._sql import instance_from_row, related_columns, statement, table_and_columns
+from .departures import closed, mark_gone
 from .models import ApiGateway, WebSocketSession
 
 
@@ -24,6 +25,7 @@ def open_session(
     gateway: ApiGateway | None,
     session_key_hash: str,
     auth_hash: str,
+    presence: bool = False,
 ) -> WebSocketSession | None:
     """Insert the row of a new connection; ``None`` if the connection id exists.
 
@@ -39,6 +41,7 @@ def open_session(
         api_gateway=gateway,
         session_key_hash=session_key_hash,
         auth_hash=auth_hash,
+        presence=presence,
         created_on=now,
         updated_on=now,
     )
@@ -154,8 +157,11 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
     if row is None:
         return None
     session = instance_from_row(WebSocketSession, row)
-    if session is not None and gateway is not None:
+    if session is None:
+        return None
+    if gateway is not None:
         session.api_gateway = gateway
+    closed([session])
     return session
 
 
@@ -177,14 +183,16 @@ def _close_sql(without_gateway: bool, lazy_commit: bool) -> str:
 def end_session(session: WebSocketSession) -> None:
     """Mark one session disconnected (its login ended)."""
     now = timezone.now()
-    WebSocketSession.objects.filter(pk=session.pk).update(connected=False, updated_on=now)
-    session.connected = False
-    session.updated_on = now
+    mark_gone([session.pk], now)
+    session.connected, session.updated_on = False, now
 
 
-def move_session(session: WebSocketSession, channel_name: str) -> None:
-    """Put the session in another channel."""
+def move_session(session: WebSocketSession, channel_name: str, presence: bool = False) -> None:
+    """Put the session in another channel (``presence``: one that keeps presence)."""
     now = timezone.now()
-    WebSocketSession.objects.filter(pk=session.pk).update(channel_name=channel_name, updated_on=now)
+    changes: dict[str, Any] = {"channel_name": channel_name, "updated_on": now}
+    if presence and not session.presence:
+        changes["presence"] = session.presence = True
+    WebSocketSession.objects.filter(pk=session.pk).update(**changes)
     session.channel_name = channel_name
     session.updated_on = now

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save, pre_delete
 from django.dispatch import Signal, receiver
-from django.utils import timezone
 
+from .departures import mark_gone
 from .models import ApiGateway
 from .revocation import end_login, user_saved
 
@@ -37,7 +37,7 @@ def close_stale_logins(
 
 @receiver(pre_delete, sender=ApiGateway, dispatch_uid="ws_close_sessions_of_deleted_gateway")
 def close_sessions_of_deleted_gateway(sender: Any, instance: ApiGateway, **kwargs: Any) -> None:
-    instance.sessions.filter(connected=True).update(connected=False, updated_on=timezone.now())
+    mark_gone(list(instance.sessions.filter(connected=True).values_list("pk", flat=True)))
 
 
 #: Sent once when a background send has finished (every batch done), from the worker

@@ -51,7 +51,7 @@ from .admission import (
     Refusal,
     admit,
 )
-from .channels import channel_permission_for
+from .channels import ChannelRule, channel_permission_for, rule_for
 from .conf import (
     GATEWAY_SECRET_HEADER,
     get_allowed_origins,
@@ -88,8 +88,17 @@ from .models import (  # noqa: F401  (the original's module-level names)
     WebSocketSession,
     WebSocketToken,
 )
+from .presence import is_presence_channel, joined, left, presence_messages
 from .ratelimit import connection_limit, count_token_issue
 from .sessions import close_session, end_session, load_session, move_session
+from .subscriptions import (
+    NOT_MEMBER,
+    ChannelRefusal,
+    is_member,
+    refused_message,
+    subscribe,
+    unsubscribe,
+)
 from .tokens import issue_token
 
 logger = logging.getLogger(__name__)
@@ -178,6 +187,11 @@ class WebSocketView(View):
     MAX_CHANNEL_NAME_LENGTH = 128
     CHANNEL_NAME_PATTERN: re.Pattern[str] | str = re.compile(r"^[a-zA-Z0-9_-]+$")
     ALLOW_UNLISTED_CHANNELS = True
+    #: Object-level channel rules: ``{pattern: rule}``; a channel the pattern matches as
+    #: a whole may be joined when ``rule(request, match)`` is true (and its
+    #: ``ChannelPermission`` row, if any, admits), e.g. ``{r"order-(?P<id>\d+)":
+    #: own_order}``. See :meth:`can_join_channel`.
+    CHANNEL_RULES: dict[str | re.Pattern[str], ChannelRule] = {}
     CHECK_PERMISSIONS_ON_CONNECT = False
     ALLOWED_HANDLERS: set[str] | frozenset[str] = set()
     ADDITIONAL_ALLOWED_HANDLERS: list[str] = []
@@ -397,6 +411,7 @@ class WebSocketView(View):
         if isinstance(decision, Refusal):
             return self._refusal_response(request, decision)
         self.websocket_session = decision
+        joined(decision, channel, lambda: self.presence_data(request))
         self._debug(f"Connected {event.connection_id} to channel {channel!r}")
         return JsonResponse({})
 
@@ -449,25 +464,85 @@ class WebSocketView(View):
     ) -> HttpResponse | None:
         """Move this connection to ``body["channel"]`` (a handler a subclass may expose)."""
         channel = self.body.get("channel")
-        if not isinstance(channel, str) or not is_valid_channel_name(
-            channel, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
-        ):
+        if not isinstance(channel, str) or not self._valid_channel(channel):
             return HttpResponseBadRequest("Invalid channel")
         if not self.can_join_channel(request, channel):
             return self.permission_denied(request)
-        move_session(self.websocket_session, channel)
+        session = self.websocket_session
+        previous = session.channel_name
+        move_session(session, channel, presence=is_presence_channel(channel))
+        if previous != channel:
+            left(session, previous)
+            joined(session, channel, lambda: self.presence_data(request))
+        return None
+
+    def subscribe(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Add ``body["channel"]`` to this connection's channels (docs/channels.rst);
+        answers ``subscribed`` or ``refused``."""
+        channel = self._requested_channel("subscribe")
+        if not isinstance(channel, str):
+            return channel
+        refusal = subscribe(
+            self.websocket_session,
+            channel,
+            valid=self._valid_channel(channel),
+            allowed=lambda: self.can_join_channel(request, channel),
+            presence_data=lambda: self.presence_data(request),
+        )
+        self._answer("subscribe", channel, refusal, {"type": "subscribed"})
+        return None
+
+    def unsubscribe(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Take ``body["channel"]`` out of this connection's channels; answers
+        ``unsubscribed`` or ``refused``."""
+        channel = self._requested_channel("unsubscribe")
+        if not isinstance(channel, str):
+            return channel
+        refusal = unsubscribe(self.websocket_session, channel)
+        self._answer("unsubscribe", channel, refusal, {"type": "unsubscribed"})
+        return None
+
+    def presence(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Answer the members of ``body["channel"]``, a presence channel this connection
+        is in: ``{"type": "presence", "channel": ..., "members": [...]}``."""
+        channel = self._requested_channel("presence")
+        if not isinstance(channel, str):
+            return channel
+        if not self._valid_channel(channel) or not is_presence_channel(channel):
+            refusal = ChannelRefusal(INVALID_CHANNEL, "This channel keeps no presence")
+            self._answer("presence", channel, refusal, {})
+        elif not is_member(self.websocket_session, channel):
+            refusal = ChannelRefusal(NOT_MEMBER, "This connection is not in the channel")
+            self._answer("presence", channel, refusal, {})
+        else:
+            for message in presence_messages(channel):
+                self._answer("presence", channel, None, message)
         return None
 
     # -- hooks ---------------------------------------------------------------------
 
     def can_join_channel(self, request: HttpRequest, channel_name: str) -> bool:
+        """Whether the request's user may be in the channel: on ``$connect``, for a
+        token, on ``change_channel`` and ``subscribe``. The channel's
+        ``ChannelPermission`` row and the object-level rule of ``CHANNEL_RULES`` that
+        matches it must both admit; a channel with neither follows
+        ``ALLOW_UNLISTED_CHANNELS``."""
         row = self.get_channel_permission(channel_name)
-        if row is None:
+        found = rule_for(self.CHANNEL_RULES, channel_name)
+        if row is None and found is None:
             return self.ALLOW_UNLISTED_CHANNELS
-        return row.allows(getattr(request, "user", None))
+        if row is not None and not row.allows(getattr(request, "user", None)):
+            return False
+        return found is None or bool(found[0](request, found[1]))
 
     def get_channel_permission(self, channel_name: str) -> ChannelPermission | None:
         return channel_permission_for(channel_name)
+
+    def presence_data(self, request: HttpRequest) -> dict[str, Any]:
+        """The public payload other members see for ``request.user`` in a presence
+        channel (for instance ``{"name": user.get_short_name()}``); at most
+        ``WEBSOCKETS["presence_payload_max_bytes"]`` bytes of JSON."""
+        return {}
 
     def has_any_permission(self, request: HttpRequest) -> bool:
         if not self.permissions_required:
@@ -565,6 +640,43 @@ class WebSocketView(View):
             trusted_proxy_count=get_setting("trusted_proxy_count"),
         )
 
+    def _valid_channel(self, channel: str) -> bool:
+        """Whether ``channel`` is a channel name by this view's rules."""
+        return is_valid_channel_name(channel, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH)
+
+    def _requested_channel(self, request_name: str) -> str | HttpResponse:
+        """``body["channel"]``, or, when it is not a string, the 400 answer (the
+        connection is sent the ``refused`` message too)."""
+        channel = self.body.get("channel")
+        if isinstance(channel, str):
+            return channel
+        refusal = ChannelRefusal(INVALID_CHANNEL, "Give the channel's name as a string")
+        self._send_answer(refused_message(request_name, None, refusal))
+        return HttpResponseBadRequest("Invalid channel")
+
+    def _send_answer(self, message: dict[str, Any]) -> None:
+        """Answer the connection; a session without a gateway cannot be answered."""
+        session = self.websocket_session
+        if session.api_gateway_id is None:
+            logger.warning("Cannot answer a channel request of a session without a gateway")
+            return
+        session.send_message(message)
+
+    def _answer(
+        self,
+        request_name: str,
+        channel: str,
+        refusal: ChannelRefusal | None,
+        answer: dict[str, Any],
+    ) -> None:
+        """Send the connection ``answer`` with the channel, or the refusal."""
+        if refusal is not None:
+            shown = channel if len(channel) <= self.MAX_CHANNEL_NAME_LENGTH else None
+            message = refused_message(request_name, shown, refusal)
+        else:
+            message = {**answer, "channel": channel}
+        self._send_answer(message)
+
     def _channel_pattern(self) -> re.Pattern[str]:
         pattern = self.CHANNEL_NAME_PATTERN
         return re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -611,9 +723,7 @@ class WebSocketView(View):
     def _default_channel(self) -> str | None:
         """The gateway's default channel, ``""`` without one, ``None`` if invalid."""
         name = self.api_gateway.default_channel_name if self.api_gateway else ""
-        if name and not is_valid_channel_name(
-            name, self._channel_pattern(), self.MAX_CHANNEL_NAME_LENGTH
-        ):
+        if name and not self._valid_channel(name):
             logger.warning("The gateway's default channel %r is not a valid channel name", name)
             return None
         return name
@@ -658,7 +768,8 @@ class WebSocketView(View):
         """Public plain functions defined by ``cls`` and its WebSocketView ancestors,
         minus the base class's own names (except :attr:`BASE_HANDLERS`)."""
         reserved = {name for name in dir(WebSocketView) if not name.startswith("_")}
-        reserved -= cls.BASE_HANDLERS
+        # A subclass's own method of a channel handler's name is a handler, as in 4.1.0.
+        reserved -= {*cls.BASE_HANDLERS, *CHANNEL_HANDLERS}
         names: set[str] = set()
         for klass in cls.__mro__:
             if klass is WebSocketView or not issubclass(klass, WebSocketView):
@@ -693,12 +804,7 @@ class WebSocketTokenView(View):
         if not origin_allowed(origin, request.headers.get("Host", ""), get_allowed_origins()):
             return token_refusal(403, "This page's origin may not connect", BAD_ORIGIN)
         channel = _requested_channel(request)
-        if channel is not None and not (
-            isinstance(channel, str)
-            and is_valid_channel_name(
-                channel, view._channel_pattern(), view.MAX_CHANNEL_NAME_LENGTH
-            )
-        ):
+        if channel is not None and not (isinstance(channel, str) and view._valid_channel(channel)):
             return token_refusal(400, "Invalid channel", INVALID_CHANNEL)
         watched = None
         if view.RATE_LIMIT_ENABLED:

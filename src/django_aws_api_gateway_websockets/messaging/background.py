@@ -25,11 +25,12 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from .. import conf, metrics
+from ..departures import mark_gone
 from ..models import SendBatch, SendRecord, WebSocketSession
 from . import records
 from .payload import encode_message
 from .policy import Verdict
-from .recipients import Endpoints, mark_gone
+from .recipients import Endpoints
 from .results import Delivery
 from .transport import BotoBroadcast, Broadcast, SendSettings, Target, get_transport
 

@@ -17,10 +17,11 @@ from asgiref.sync import sync_to_async
 from django.db.models import QuerySet
 
 from .. import conf, metrics
+from ..departures import mark_gone
 from ..models import WebSocketSession
 from .payload import encode_message
 from .policy import Verdict
-from .recipients import Endpoints, mark_gone, recipient_pages
+from .recipients import Endpoints, recipient_pages
 from .results import BroadcastResult, Delivery
 from .transport import SendSettings, Target, get_transport
 

@@ -1,6 +1,6 @@
 """The database side of a send, run in the caller's thread: recipients read page by
-page (keyset pagination, so memory stays flat however many there are), gateway
-endpoints looked up once per gateway, and gone sessions marked in one statement."""
+page (keyset pagination, so memory stays flat however many there are), and gateway
+endpoints looked up once per gateway (gone sessions are marked by ``departures``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from ..models import ApiGateway, WebSocketSession
 from .endpoint import connection_url, is_aws_endpoint, management_endpoint, signing_region
@@ -74,12 +73,3 @@ class Endpoints:
 def new_signer(endpoint: str) -> ManagementApiSigner:
     """A signer with fresh credentials (dummy ones for a local endpoint without any)."""
     return ManagementApiSigner(current_credentials(is_aws_endpoint(endpoint)), signing_region())
-
-
-def mark_gone(pks: list[int]) -> int:
-    """Mark the sessions disconnected in one statement."""
-    if not pks:
-        return 0
-    return WebSocketSession.objects.filter(pk__in=pks).update(
-        connected=False, updated_on=timezone.now()
-    )

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from django.utils import timezone
 
 from .. import metrics
+from ..departures import mark_gone
 from ..models import ApiGateway
 from .endpoint import connection_url, management_endpoint
 from .payload import encode_message
@@ -87,7 +88,7 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
         }
     if delivery.verdict is Verdict.GONE:
         now = timezone.now()
-        type(session).objects.filter(pk=session.pk).update(connected=False, updated_on=now)
+        mark_gone([session.pk], now)
         session.connected, session.updated_on = False, now
         return None
     raise ManagementApiError(delivery)
