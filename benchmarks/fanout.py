@@ -89,6 +89,21 @@ def configure_django(
     django.setup()
 
 
+def throwaway_certificate(directory: str) -> tuple[tuple[str, str], str]:
+    """A certificate for 127.0.0.1 from a CA made now, in ``directory``: ((certificate
+    chain file, key file), the CA's file for the senders to trust)."""
+    import trustme
+
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1")
+    ca_file = os.path.join(directory, "ca.pem")
+    ca.cert_pem.write_to_path(ca_file)
+    chain, key = os.path.join(directory, "server.pem"), os.path.join(directory, "server.key")
+    server_cert.private_key_and_cert_chain_pem.write_to_path(chain)
+    server_cert.private_key_pem.write_to_path(key)
+    return (chain, key), ca_file
+
+
 def recreate_postgres_database(name: str) -> None:
     import dj_database_url
     import psycopg
@@ -419,16 +434,7 @@ def main() -> None:
         args.env = dict(os.environ)
         certificate = None
         if not args.plain_http:
-            import trustme
-
-            ca = trustme.CA()
-            server_cert = ca.issue_cert("127.0.0.1")
-            ca_file = os.path.join(tmp, "ca.pem")
-            ca.cert_pem.write_to_path(ca_file)
-            chain, key = os.path.join(tmp, "server.pem"), os.path.join(tmp, "server.key")
-            server_cert.private_key_and_cert_chain_pem.write_to_path(chain)
-            server_cert.private_key_pem.write_to_path(key)
-            certificate = (chain, key)
+            certificate, ca_file = throwaway_certificate(tmp)
             # Verification on: OpenSSL (aiohttp) and botocore trust the throwaway CA.
             args.env.update(SSL_CERT_FILE=ca_file, AWS_CA_BUNDLE=ca_file)
         ours, theirs = multiprocessing.Pipe()

@@ -22,6 +22,7 @@ from .departures import mark_gone
 from .models import (
     ApiGateway,
     ApiGatewayAdditionalRoute,
+    ChannelMessage,
     ChannelPermission,
     ChannelPermissionRule,
     ConnectionRateLimit,
@@ -330,3 +331,17 @@ class SendRecordAdmin(ReadOnlyAdmin):
     @admin.display(description=_("message"))
     def message_display(self, obj: SendRecord) -> str:
         return obj.message
+
+
+@admin.register(ChannelMessage)
+class ChannelMessageAdmin(ReadOnlyAdmin):
+    """Kept channel history, newest first; the cleanup command deletes what the
+    retention settings exclude."""
+
+    list_display = ("channel_name", "seq", "sent_at")
+    list_filter = ("sent_at",)
+    search_fields = ("=channel_name",)
+    ordering = ("-sent_at",)
+    fields = ("channel_name", "seq", "sent_at", "data")
+    readonly_fields = fields
+    show_full_result_count = False

@@ -201,6 +201,16 @@ def _value_errors(config: dict[str, Any]) -> Iterator[str]:
             "WEBSOCKETS['presence_channels'] must be a regular expression of channel "
             f"names, not {_shown(value)}."
         )
+    if "history_channels" in config:
+        value = config["history_channels"]
+        patterns = list(value) if isinstance(value, (list, tuple)) else [value]
+        valid = set(conf.get_pattern_list("history_channels"))
+        bad = [p for p in patterns if not isinstance(p, str) or p not in valid]
+        if bad:
+            yield (
+                "WEBSOCKETS['history_channels'] must be a regular expression or a list of "
+                f"them; not valid: {_shown(bad)}."
+            )
     if "allowed_integration_hosts" in config:
         value = config["allowed_integration_hosts"]
         hosts = list(value) if isinstance(value, (list, tuple)) else [value]

@@ -55,6 +55,10 @@ DEFAULTS: dict[str, int] = {
     "max_subscriptions": 100,
     # Bytes of UTF-8 JSON a member's presence payload (the view's presence_data) may take.
     "presence_payload_max_bytes": 1024,
+    # Channel history: messages kept per channel, and for how long (seconds). Both
+    # apply when history is read and when the cleanup command deletes it.
+    "history_max_messages": 1000,
+    "history_max_age_seconds": 86400,
 }
 
 #: Upper bounds of integer settings that have one.
@@ -91,6 +95,7 @@ OPTIONAL_KEYS = frozenset(
         "websocket_url",
         "send_rate_redis_url",
         "presence_channels",
+        "history_channels",
     }
 )
 
@@ -259,3 +264,21 @@ def _compiled(expression: str) -> re.Pattern[str] | None:
 
 #: Compiled regular expressions of settings, by their text (``None``: invalid).
 _patterns: dict[str, re.Pattern[str] | None] = {}
+
+
+def get_pattern_list(name: str) -> list[str]:
+    """A setting that holds one regular expression or a list of them (such as
+    ``WEBSOCKETS["history_channels"]``); the valid ones, ``[]`` when unset."""
+    value = get_websockets_config().get(name)
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, (list, tuple)):
+        return []
+    return [pattern for pattern in patterns if isinstance(pattern, str) and _compiles(pattern)]
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True

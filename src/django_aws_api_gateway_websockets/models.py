@@ -23,9 +23,11 @@ __all__ = [
     "MAX_MESSAGE_SIZE",
     "ApiGateway",
     "ApiGatewayAdditionalRoute",
+    "ChannelMessage",
     "ChannelPermission",
     "ChannelPermissionRule",
     "ChannelPresence",
+    "ChannelSequence",
     "ChannelSubscription",
     "ConnectionRateLimit",
     "RateLimitCounter",
@@ -800,3 +802,41 @@ class SendBatch(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.index} of send {self.record_id} ({self.state})"
+
+
+class ChannelSequence(models.Model):
+    """The last sequence number given to a message of a channel that keeps history.
+
+    Never deleted, so that a channel's numbers are never given twice, even after all
+    its messages have expired (see ``history.py``).
+    """
+
+    # The key itself: a surrogate id would be drawn (and burnt) by every upsert.
+    channel_name = models.CharField(max_length=128, primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("channel sequence")
+
+    def __str__(self) -> str:
+        return f"{self.channel_name} @ {self.last_seq}"
+
+
+class ChannelMessage(models.Model):
+    """A message sent to a channel that keeps history, kept for ``resume`` and
+    ``history`` within the retention settings."""
+
+    channel_name = models.CharField(max_length=128)
+    seq = models.PositiveBigIntegerField()
+    data = models.TextField(help_text=_("The message's data as JSON."))
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("channel message")
+        constraints = [
+            models.UniqueConstraint(fields=["channel_name", "seq"], name="ws_channelmessage_seq")
+        ]
+        indexes = [models.Index(fields=["sent_at"], name="ws_channelmessage_sent_at")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_name} #{self.seq}"

@@ -79,6 +79,7 @@ from .hashing import (  # noqa: F401  (the original's module-level names)
     hash_user_auth,
     user_auth_matches,
 )
+from .history import LARGEST_SEQ
 from .logfilters import redact_tokens
 from .models import (  # noqa: F401  (the original's module-level names)
     MAX_MESSAGE_SIZE,
@@ -90,6 +91,7 @@ from .models import (  # noqa: F401  (the original's module-level names)
 )
 from .presence import is_presence_channel, joined, left, presence_messages
 from .ratelimit import connection_limit, count_token_issue
+from .replay import DEFAULT_HISTORY_LIMIT, MAX_RESUME_CHANNELS, answer_history, answer_resume
 from .sessions import close_session, end_session, load_session, move_session
 from .subscriptions import (
     NOT_MEMBER,
@@ -519,6 +521,30 @@ class WebSocketView(View):
                 self._answer("presence", channel, None, message)
         return None
 
+    def resume(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Send what this connection missed: ``{"channels": {"room-1": 41}}`` gives,
+        per channel, the messages after the sequence number seen last, or a ``reset``
+        (docs/channels.rst). A channel handler: see ``CHANNEL_HANDLERS``."""
+        channels = self.body.get("channels")
+        if not (
+            isinstance(channels, dict)
+            and 0 < len(channels) <= MAX_RESUME_CHANNELS
+            and all(_is_seq(seq) for seq in channels.values())
+        ):
+            return HttpResponseBadRequest("Invalid channels")
+        answer_resume(self.websocket_session, channels, self._valid_channel)
+        return None
+
+    def history(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
+        """Send the last messages of a channel: ``{"channel": "room-1", "limit": 50}``
+        (docs/channels.rst). A channel handler: see ``CHANNEL_HANDLERS``."""
+        channel = self.body.get("channel")
+        limit = self.body.get("limit", DEFAULT_HISTORY_LIMIT)
+        if not isinstance(channel, str) or not (_is_seq(limit) and limit > 0):
+            return HttpResponseBadRequest("Invalid history request")
+        answer_history(self.websocket_session, channel, limit, self._valid_channel)
+        return None
+
     # -- hooks ---------------------------------------------------------------------
 
     def can_join_channel(self, request: HttpRequest, channel_name: str) -> bool:
@@ -766,9 +792,9 @@ class WebSocketView(View):
     @classmethod
     def _automatic_handlers(cls) -> set[str]:
         """Public plain functions defined by ``cls`` and its WebSocketView ancestors,
-        minus the base class's own names (except :attr:`BASE_HANDLERS`)."""
+        minus the base class's own names (except :attr:`BASE_HANDLERS`, and the
+        channel handlers, names a 4.1.0 view may define as its own handlers)."""
         reserved = {name for name in dir(WebSocketView) if not name.startswith("_")}
-        # A subclass's own method of a channel handler's name is a handler, as in 4.1.0.
         reserved -= {*cls.BASE_HANDLERS, *CHANNEL_HANDLERS}
         names: set[str] = set()
         for klass in cls.__mro__:
@@ -848,6 +874,12 @@ def token_refusal(status: int, error: str, reason: str, retry_after: int = 0) ->
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def _is_seq(value: Any) -> bool:
+    """A whole number from 0 to the largest sequence number, as JSON gives it (not a
+    boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_SEQ
 
 
 def _requested_channel(request: HttpRequest) -> Any:

@@ -66,9 +66,13 @@ def send_to_session(session: WebSocketSession, data: Any) -> dict[str, Any] | No
     result is ``None``. Raises ``ValueError`` without a gateway or over 128 KB, and
     ``ManagementApiError`` when the post fails after its retries.
     """
+    return send_encoded_to_session(session, encode_message(data))
+
+
+def send_encoded_to_session(session: WebSocketSession, body: bytes) -> dict[str, Any] | None:
+    """``send_to_session`` for a message already encoded (and size-checked)."""
     if session.api_gateway_id is None:
         raise ValueError(f"WebSocketSession {session.pk} has no API Gateway to send through.")
-    body = encode_message(data)
     endpoint = management_endpoint(_gateway_of(session))
     url = connection_url(endpoint, session.connection_id)
     target = Target(session.pk, session.connection_id, url, urlsplit(endpoint).netloc)

@@ -1,4 +1,5 @@
-"""Delete spent or expired tokens and old rate-limit rows, in batches."""
+"""Delete spent or expired tokens, old rate-limit rows and expired channel history, in
+batches."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from django_aws_api_gateway_websockets.conf import get_setting
+from django_aws_api_gateway_websockets.history import expired_messages
 from django_aws_api_gateway_websockets.models import (
     ConnectionRateLimit,
     RateLimitCounter,
@@ -23,7 +25,11 @@ MIN_DEFAULT_TOKEN_AGE = 300
 
 
 class Command(BaseCommand):
-    help = "Delete old WebSocket tokens, connection attempts and expired rate-limit counters."
+    help = (
+        "Delete old WebSocket tokens, connection attempts, expired rate-limit counters and "
+        "channel history past WEBSOCKETS['history_max_messages'] or "
+        "['history_max_age_seconds']."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -79,4 +85,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(f"Successfully deleted {counters} expired rate limit counters")
+        )
+        history = delete_in_batches(expired_messages())
+        self.stdout.write(
+            self.style.SUCCESS(f"Successfully deleted {history} expired channel history messages")
         )
