@@ -227,6 +227,19 @@ describe("presence", () => {
     assert.equal(parts.client.members("elsewhere").size, 0);
   });
 
+  test("a members list in several presence messages is added up", async () => {
+    const parts = await channelClient();
+    parts.client.presence("lobby");
+    const member = (user) => ({ user, data: { name: `user ${user}` } });
+    parts.serverSends({ type: "presence", channel: "lobby", members: [member("1")], more: true });
+    assert.equal(parts.ofType("presence").length, 0);
+    parts.serverSends({ type: "presence", channel: "lobby", members: [member("2")] });
+    const [presence] = parts.ofType("presence");
+    assert.deepEqual([...presence.members.keys()], ["1", "2"]);
+    parts.serverSends({ type: "presence", channel: "lobby", members: [member("3")] });
+    assert.deepEqual([...parts.client.members("lobby").keys()], ["3"]);
+  });
+
   test("presence is asked again after a reconnect, once the subscriptions are answered", async () => {
     const parts = await channelClient();
     parts.client.subscribe("room-2");

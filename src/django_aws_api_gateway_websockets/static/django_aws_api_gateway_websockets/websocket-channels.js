@@ -72,6 +72,7 @@ export class ChannelTracker {
     this._seqs = new Map(); // channel -> last delivered seq (null: start afresh)
     this._members = new Map(); // channel -> Map(user -> data)
     this._watched = new Set(); // channels whose presence is asked again on every open
+    this._presenceParts = new Map(); // channel -> members of a presence answer so far
     // channel -> { buffer: Map(seq -> message), queue: [request], sent: boolean }, where
     // a request is { kind: "resume" } or { kind: "history", limit, waiters, messages }.
     this._catching = new Map();
@@ -159,6 +160,7 @@ export class ChannelTracker {
   opened() {
     this._open = true;
     this._unanswered = new Set();
+    this._presenceParts.clear(); // the rest of an answer went with the old connection
     // A request sent on the old connection will never be answered: send it again.
     for (const state of this._catching.values()) {
       state.sent = false;
@@ -387,9 +389,15 @@ export class ChannelTracker {
 
   // -- presence -------------------------------------------------------------------
 
-  _presence({ channel, members }) {
-    const map = new Map();
+  // A long list comes in several messages, all but the last with `more: true`.
+  _presence({ channel, members, more }) {
+    const map = this._presenceParts.get(channel) || new Map();
     for (const member of members) if (isMember(member)) map.set(String(member.user), member.data ?? {});
+    if (more === true) {
+      this._presenceParts.set(channel, map);
+      return;
+    }
+    this._presenceParts.delete(channel);
     this._members.set(channel, map);
     this._emit("presence", { channel, members: map });
   }

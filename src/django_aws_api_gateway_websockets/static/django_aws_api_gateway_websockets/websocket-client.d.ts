@@ -303,7 +303,7 @@ interface ApiGatewayWebSocketEventMap {
   channelmessage: ClientEvent<ChannelMessageDetail>;
   subscribed: ClientEvent<ChannelDetail>;
   unsubscribed: ClientEvent<ChannelDetail>;
-  /** The answer to presence(): the whole members map. */
+  /** The answer to presence(): the whole members map (a long list added up first). */
   presence: ClientEvent<PresenceDetail>;
   member_added: ClientEvent<MemberDetail>;
   member_removed: ClientEvent<MemberDetail>;
