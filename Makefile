@@ -20,8 +20,11 @@ test: $(STAMP)
 	. $(BIN)/activate && coverage report
 
 # The example chat on SQLite behind the local API Gateway; Ctrl-C stops both.
+# `make demo PORT=9000`: Django on 9000, the gateway on 9001 (or GATEWAY_PORT=).
+PORT ?= 8000
+GATEWAY_PORT ?=
 demo: $(STAMP)
-	$(BIN)/python example/demo.py
+	@$(BIN)/python example/demo.py --port $(PORT) $(if $(GATEWAY_PORT),--gateway-port $(GATEWAY_PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,8 +4,10 @@ Migrates the SQLite database, creates the demo users, then serves Django and the
 API Gateway together until Ctrl-C, when it closes every WebSocket (Django hears each
 ``$disconnect``) and stops both. The two talk only over HTTP, as on AWS.
 
-``--port 0 --gateway-port 0`` binds free ports; the line ``Demo running at <url>`` says
-which, and is how the browser tests find it. ``--idle-timeout`` and ``--max-duration``
+``make demo PORT=9000`` serves Django on 9000 and the local gateway on the next port
+(``GATEWAY_PORT=`` picks another); a port that is taken ends the demo with one line
+saying so. ``--port 0`` binds free ports; the line ``Demo running at <url>`` says which,
+and is how the browser tests find it. ``--idle-timeout`` and ``--max-duration``
 shorten API Gateway's limits, to watch the client's heartbeats and renewals (the room
 page takes client options from its query string, e.g.
 ``/rooms/lobby/?heartbeatIntervalMs=2000&rotateAfterMs=5000``).
@@ -14,6 +16,7 @@ page takes client options from its query string, e.g.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -24,12 +27,38 @@ from pathlib import Path
 EXAMPLE_DIR = Path(__file__).resolve().parent
 
 
+class PortUnavailable(Exception):
+    """A port the demo needs cannot be had; the message is the one line it prints."""
+
+    def __init__(self, what: str, host: str, port: int, error: OSError) -> None:
+        if error.errno == errno.EADDRINUSE:
+            problem = f"port {port} is in use"
+        else:
+            problem = f"cannot listen on {host}:{port} ({error.strerror or error})"
+        super().__init__(
+            f"Cannot start the demo: {what}: {problem}. Pick free ports: make demo "
+            "PORT=<port> (the local gateway takes the next one, or GATEWAY_PORT=<port>)."
+        )
+
+
+def tcp_port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0 to 65535)")
+    return port
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000, help="Django's port (0: any free one).")
     parser.add_argument(
-        "--gateway-port", type=int, default=8001, help="The local gateway's port (0: any)."
+        "--port", type=tcp_port, default=8000, help="Django's port (0: any free one)."
+    )
+    parser.add_argument(
+        "--gateway-port",
+        type=tcp_port,
+        default=None,
+        help="The local gateway's port (default: the one after --port; 0: any).",
     )
     parser.add_argument(
         "--database", default=str(EXAMPLE_DIR / "db.sqlite3"), help="The SQLite file."
@@ -46,11 +75,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=7200.0,
         help="Seconds a connection may live (AWS: 7200).",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.gateway_port is None:
+        args.gateway_port = args.port + 1 if args.port else 0
+        if args.gateway_port > 65535:
+            parser.error("--port 65535 leaves no next port for the gateway: give --gateway-port")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        return serve(args)
+    except PortUnavailable as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def serve(args: argparse.Namespace) -> int:
     sys.path.insert(0, str(EXAMPLE_DIR))
     os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
     os.environ["DEMO_DATABASE"] = args.database
@@ -59,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     # needs Django's. Neither serves a request before Django is set up.
     from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 
-    httpd = ThreadedWSGIServer((args.host, args.port), WSGIRequestHandler)
+    try:
+        httpd = ThreadedWSGIServer((args.host, args.port), WSGIRequestHandler)
+    except OSError as error:
+        raise PortUnavailable("Django's server", args.host, args.port, error) from None
     site_url = f"http://{args.host}:{httpd.server_address[1]}"
 
     from chat.demo_data import API_ID, PASSWORD, STAGE, USERS
@@ -79,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     gateway = GatewayThread(LocalGateway(config, args.host, args.gateway_port))
     configure_logging(quiet=False)
-    gateway.start()
+    try:
+        gateway.start()
+    except OSError as error:
+        httpd.server_close()
+        raise PortUnavailable("the local gateway", args.host, args.gateway_port, error) from None
     os.environ["DEMO_WEBSOCKET_URL"] = gateway.gateway.url
     os.environ["DEMO_MANAGEMENT_ENDPOINT"] = gateway.gateway.management_endpoint
 

@@ -29,7 +29,17 @@ class RoomListView(LoginRequiredMixin, ListView):
 
 class RoomView(LoginRequiredMixin, DetailView):
     """The room page renders for everyone logged in: a user without permission sees the
-    WebSocket connection refused, as the server decides it."""
+    WebSocket connection refused, as the server decides it. Its connection also
+    subscribes to the other rooms the user may join, for their unread counts."""
 
     model = Room
     template_name = "chat/room.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        others = Room.objects.exclude(pk=self.object.pk)
+        context["other_rooms"] = [room for room in others if may_join(self.request, room)]
+        context["followed"] = [
+            {"channel": room.slug, "title": room.title} for room in context["other_rooms"]
+        ]
+        return context

@@ -82,6 +82,9 @@ LOGOUT_REDIRECT_URL = "login"
 # The region only names the SigV4 scope: the local gateway accepts any credentials.
 AWS_GATEWAY_REGION_NAME = "us-east-1"
 
+#: The channels of the rooms: their slugs.
+ROOM_CHANNELS = r"[-a-z0-9]+"
+
 WEBSOCKETS = {
     # Where the browser connects: the local gateway.
     "websocket_url": os.environ.get("DEMO_WEBSOCKET_URL", "ws://127.0.0.1:8001/local"),
@@ -93,6 +96,12 @@ WEBSOCKETS = {
     "gateway_secret": os.environ.get(
         "DEMO_GATEWAY_SECRET", "demo-only-gateway-secret-0123456789abcdef"
     ),
+    # Every room (a channel named by the room's slug) keeps its last messages, so a page
+    # shows them after a reload and gets back what it missed while it was closed...
+    "history_channels": ROOM_CHANNELS,
+    "history_max_messages": 500,
+    # ...and knows who is in it: the Online list.
+    "presence_channels": ROOM_CHANNELS,
 }
 
 LOGGING = {

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_SECONDS = 60
 PASSWORD = "demo1234"
+#: How long a page may take to show what a test waits for.
+WAIT_MS = 15_000
 
 
 @dataclass
@@ -150,6 +152,43 @@ def log_in(browser: Any, demo: Demo, username: str, path: str, errors: list[str]
     page.wait_for_url(f"{demo.url}/")
     page.goto(f"{demo.url}{path}")
     return page
+
+
+@pytest.fixture
+def open_page(demo: Demo, browser: Any) -> Iterator[Any]:
+    """Log a user in, in their own browser context; no page may raise a JavaScript error."""
+    pages: list[Any] = []
+    errors: list[str] = []
+
+    def open_as(username: str, path: str) -> Any:
+        pages.append(log_in(browser, demo, username, path, errors))
+        return pages[-1]
+
+    yield open_as
+    for page in pages:
+        page.context.close()
+    assert errors == []
+
+
+def expect_connected(page: Any) -> None:
+    """The page's client says it is connected."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+
+
+def alice_and_bob(open_page: Any, path: str) -> tuple[Any, Any]:
+    """Alice's and Bob's pages at ``path``, each connected."""
+    alice = open_page("alice", path)
+    bob = open_page("bob", path)
+    for page in (alice, bob):
+        expect_connected(page)
+    return alice, bob
+
+
+def say(page: Any, text: str) -> None:
+    page.fill("#text", text)
+    page.press("#text", "Enter")
 
 
 def record_statuses(page: Any) -> None:

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import log_in, record_statuses, start_demo
-from .test_demo_chat import WAIT_MS, expect_connected, say
+from .conftest import WAIT_MS, expect_connected, log_in, record_statuses, say, start_demo
 
 pytestmark = pytest.mark.browser
 

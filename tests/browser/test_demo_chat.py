@@ -3,55 +3,30 @@ all real, talking over real sockets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from .conftest import ARTIFACTS, Demo, log_in, record_statuses
+from .conftest import (
+    ARTIFACTS,
+    WAIT_MS,
+    Demo,
+    alice_and_bob,
+    expect_connected,
+    record_statuses,
+    say,
+)
 
 pytestmark = pytest.mark.browser
-
-WAIT_MS = 15_000
-
-
-@pytest.fixture
-def open_page(demo: Demo, browser: Any) -> Iterator[Any]:
-    """Log a user in, in their own browser context; no page may raise a JavaScript error."""
-    pages: list[Any] = []
-    errors: list[str] = []
-
-    def open_as(username: str, path: str) -> Any:
-        pages.append(log_in(browser, demo, username, path, errors))
-        return pages[-1]
-
-    yield open_as
-    for page in pages:
-        page.context.close()
-    assert errors == []
-
-
-def expect_connected(page: Any) -> None:
-    """The page's client says it is connected."""
-    from playwright.sync_api import expect
-
-    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
-
-
-def say(page: Any, text: str) -> None:
-    page.fill("#text", text)
-    page.press("#text", "Enter")
 
 
 def test_two_users_see_each_others_messages(demo: Demo, open_page: Any) -> None:
     from playwright.sync_api import expect
 
-    alice = open_page("alice", "/rooms/lobby/")
-    bob = open_page("bob", "/rooms/lobby/")
+    alice, bob = alice_and_bob(open_page, "/rooms/lobby/")
     for page in (alice, bob):
-        expect_connected(page)
         expect(page.get_by_test_id("online")).to_contain_text("alice", timeout=WAIT_MS)
         expect(page.get_by_test_id("online")).to_contain_text("bob", timeout=WAIT_MS)
 
@@ -80,10 +55,7 @@ def test_page_reconnects_with_a_fresh_token_after_the_gateway_drops_it(
 ) -> None:
     from playwright.sync_api import expect
 
-    alice = open_page("alice", "/rooms/random/")
-    bob = open_page("bob", "/rooms/random/")
-    for page in (alice, bob):
-        expect_connected(page)
+    alice, bob = alice_and_bob(open_page, "/rooms/random/")
     record_statuses(alice)
     [(connection_id, connected)] = demo.sessions("alice", "random")
     assert connected == 1

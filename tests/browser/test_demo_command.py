@@ -1,10 +1,15 @@
 """``make demo``'s program: it prints where to go and how to log in, serves the site and
-the local gateway, and Ctrl-C stops both cleanly (also when run again on its database)."""
+the local gateway, and Ctrl-C stops both cleanly (also when run again on its database);
+``make demo PORT=...`` picks the ports, and a port in use is one line, not a traceback."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +17,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from .conftest import start_demo
+from .conftest import DEMO, ROOT, start_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +52,82 @@ def test_demo_serves_both_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         assert demo.output[-1] == "Stopped.", run
         assert refuses_connections(demo.url)
         assert refuses_connections(demo.websocket_url)
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port something else listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("options", "what"),
+    [
+        (["--port", "{taken}"], "Django's server"),
+        (["--port", "0", "--gateway-port", "{taken}"], "the local gateway"),
+    ],
+)
+def test_a_port_in_use_is_one_clear_line(
+    tmp_path: Path, taken_port: int, options: list[str], what: str
+) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(DEMO),
+            *(option.format(taken=taken_port) for option in options),
+            "--database",
+            str(tmp_path / "demo.sqlite3"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    expected = f"Cannot start the demo: {what}: port {taken_port} is in use."
+    assert lines[0].startswith(expected), lines
+    assert "make demo PORT=" in lines[0]
+    assert not (tmp_path / "demo.sqlite3").exists()  # stopped before touching anything
+
+
+@pytest.mark.parametrize(
+    ("variables", "command"),
+    [
+        ([], "example/demo.py --port 8000"),
+        (["PORT=9000"], "example/demo.py --port 9000"),
+        (["PORT=9000", "GATEWAY_PORT=9100"], "example/demo.py --port 9000 --gateway-port 9100"),
+    ],
+)
+def test_make_demo_passes_the_ports_on(variables: list[str], command: str) -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("needs make on PATH")
+    result = subprocess.run(
+        [make, "--dry-run", "--always-make", "demo", *variables],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    assert result.stdout.splitlines()[-1].strip().endswith(command), result.stdout
+
+
+def test_the_gateway_takes_the_port_after_djangos() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("demo_command", DEMO)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.parse_args(["--port", "9000"]).gateway_port == 9001
+    assert module.parse_args(["--port", "0"]).gateway_port == 0
+    assert module.parse_args(["--port", "9000", "--gateway-port", "0"]).gateway_port == 0
+    with pytest.raises(SystemExit):
+        module.parse_args(["--port", "70000"])

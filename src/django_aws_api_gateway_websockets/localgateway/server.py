@@ -165,6 +165,10 @@ class LocalGateway:
         return f"http://{self.host}:{self.port}/{self.config.stage}"
 
     async def start(self) -> None:
+        # Bind first: a port in use raises OSError with nothing left to close.
+        self._server = await asyncio.start_server(
+            self._handle, self.host, self.port, limit=httpio.MAX_HEAD_BYTES
+        )
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.integration_pool_size),
             # Counted from the call reaching Django, as in AWS: waiting here for one of
@@ -175,9 +179,6 @@ class LocalGateway:
             ),
             skip_auto_headers=("User-Agent", "Content-Type", "Accept", "Accept-Encoding"),
             auto_decompress=False,
-        )
-        self._server = await asyncio.start_server(
-            self._handle, self.host, self.port, limit=httpio.MAX_HEAD_BYTES
         )
         self.port = self._server.sockets[0].getsockname()[1]
         if not is_loopback(self.host):

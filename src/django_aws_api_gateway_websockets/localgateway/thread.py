@@ -21,8 +21,16 @@ class GatewayThread:
         )
 
     def start(self) -> LocalGateway:
+        """Raises what binding raised (``OSError`` for a port in use), with the thread
+        stopped."""
         self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.gateway.start(), self.loop).result(timeout=30)
+        try:
+            asyncio.run_coroutine_threadsafe(self.gateway.start(), self.loop).result(timeout=30)
+        except BaseException:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+            self.loop.close()
+            raise
         return self.gateway
 
     def stop(self) -> None:

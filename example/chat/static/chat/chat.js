@@ -1,5 +1,11 @@
 // The room page: one ApiGatewayWebSocket per page, configured by the websocket_config
 // template tag. Everything the server sends is rendered with textContent, never as HTML.
+//
+// The room is the connection's primary channel; the other rooms the user may join are
+// subscriptions, for their unread counts. Rooms keep history (the page shows the last
+// messages after a reload, and what was said while it was closed) and presence (the
+// Online list). The client numbers nothing itself: it hands over each room's messages in
+// sequence order, once each, across reconnects.
 
 import {
   ApiGatewayWebSocket,
@@ -14,6 +20,9 @@ const messages = document.getElementById("messages");
 const online = document.getElementById("online");
 const composer = document.getElementById("composer");
 const input = document.getElementById("text");
+
+/** Messages a page shows when it opens. */
+const HISTORY_SHOWN = 50;
 
 const CLOSE_NOTICES = {
   refused:
@@ -46,7 +55,7 @@ function showNotice(text) {
   notice.hidden = !text;
 }
 
-function addLine(className, ...parts) {
+function line(className, ...parts) {
   const item = document.createElement("li");
   item.className = className;
   for (const [tag, text] of parts) {
@@ -54,7 +63,11 @@ function addLine(className, ...parts) {
     part.textContent = text;
     item.append(part);
   }
-  messages.append(item);
+  return item;
+}
+
+function addLine(className, ...parts) {
+  messages.append(line(className, ...parts));
   messages.scrollTop = messages.scrollHeight;
 }
 
@@ -67,13 +80,138 @@ const timing = Object.fromEntries(
     .map(([name, value]) => [name, Number(value)]),
 );
 
-const socket = new ApiGatewayWebSocket({ ...readPageConfig(), ...timing });
+const config = readPageConfig();
+const room = config.channel;
+const followed = JSON.parse(document.getElementById("followed-rooms").textContent);
+
+// The last message of each room the user has seen on its page, kept across visits:
+// what the unread counts and the "new since your last visit" line count from.
+const READ_KEY = "chat-read:";
+const readSeq = (channel) => Number(localStorage.getItem(READ_KEY + channel)) || 0;
+const readAtOpening = readSeq(room);
+
+const socket = new ApiGatewayWebSocket({
+  ...config,
+  ...timing,
+  // The last seq of each room survives the tab: a reopened page resumes from it.
+  seqStorage: window.localStorage,
+  seqStorageKey: "chat-seq:",
+});
 window.chatSocket = socket; // for the curious, in the browser console
+
+// -- the room's messages, in sequence order ------------------------------------------
+
+function showMessage({ seq, data, replayed }) {
+  if (seq !== null && messages.querySelector(`li[data-seq="${seq}"]`)) return;
+  const time = new Date(data.sent_at).toLocaleTimeString();
+  const item = line("message", ["time", time], ["strong", data.user], ["span", data.text]);
+  if (seq !== null) {
+    item.dataset.seq = String(seq);
+    if (replayed && readAtOpening && seq > readAtOpening) newSinceLastVisit();
+    localStorage.setItem(READ_KEY + room, String(Math.max(seq, readSeq(room))));
+  }
+  insertInOrder(item, seq ?? Infinity);
+}
+
+// The line above what was said while the user was away.
+function newSinceLastVisit() {
+  if (messages.querySelector(".divider")) return;
+  const divider = line("divider", ["span", "New since your last visit"]);
+  divider.dataset.testid = "new-since";
+  insertInOrder(divider, readAtOpening + 0.5);
+}
+
+function insertInOrder(item, position) {
+  item.dataset.position = String(position);
+  const after = [...messages.children].find(
+    (other) => other.dataset.position !== undefined && Number(other.dataset.position) > position,
+  );
+  messages.insertBefore(item, after || null);
+  messages.scrollTop = messages.scrollHeight;
+}
+
+// -- the other rooms' unread counts -----------------------------------------------------
+
+const latest = new Map(); // room -> the last seq known
+
+function showUnread(channel, seq) {
+  if (seq === null || seq === undefined) return;
+  latest.set(channel, Math.max(seq, latest.get(channel) || 0));
+  const badge = document.querySelector(`[data-testid="unread-${CSS.escape(channel)}"]`);
+  if (!badge) return;
+  const unread = Math.max(0, latest.get(channel) - readSeq(channel));
+  badge.textContent = String(unread);
+  badge.dataset.count = String(unread);
+  badge.hidden = unread === 0;
+}
+
+// -- presence: the Online list ----------------------------------------------------------
+
+function showOnline(members) {
+  const names = [...new Set([...members.values()].map((data) => data.name || "?"))].sort();
+  online.replaceChildren(
+    ...names.map((name) => {
+      const item = document.createElement("li");
+      item.textContent = name;
+      return item;
+    }),
+  );
+}
+
+for (const type of ["presence", "member_added", "member_removed"]) {
+  socket.addEventListener(type, (event) => {
+    if (event.detail.channel === room) showOnline(event.detail.members);
+  });
+}
+
+// -- wiring -----------------------------------------------------------------------------
+
+socket.addEventListener("channelmessage", (event) => {
+  const { channel, seq } = event.detail;
+  if (channel === room) {
+    showMessage(event.detail);
+  } else {
+    showUnread(channel, seq);
+  }
+});
+
+socket.addEventListener("subscribed", (event) => {
+  // The other room's last seq, for its unread count.
+  socket
+    .history(event.detail.channel, 1)
+    .then((answer) => showUnread(answer.channel, answer.lastSeq))
+    .catch(() => {}); // a refusal is shown by "channelrefused"
+});
+
+// The room's last messages. Those newer than the last seq this browser saw also come
+// as "channelmessage" events; the answer has them all (the page shows each seq once).
+function loadRoom() {
+  socket
+    .history(room, HISTORY_SHOWN)
+    .then((answer) => {
+      for (const { seq, data } of answer.messages) showMessage({ seq, data, replayed: true });
+    })
+    .catch(() => {}); // a refusal is shown by "channelrefused"
+}
+
+socket.addEventListener("reset", (event) => {
+  // What the page knew is older than the history holds: show the history afresh.
+  if (event.detail.channel === room) {
+    messages.replaceChildren();
+    loadRoom();
+  } else {
+    socket.history(event.detail.channel, 1).catch(() => {});
+  }
+});
+
+socket.addEventListener("channelrefused", (event) => {
+  const { request, channel, reason, message } = event.detail;
+  showNotice(`The server refused to ${request} "${channel}": ${message} (${reason})`);
+});
 
 socket.addEventListener("open", (event) => {
   setStatus("open", "Connected");
   showNotice("");
-  socket.send("join");
   if (event.detail.rotated) addLine("system", ["span", "Connection renewed."]);
 });
 
@@ -93,20 +231,7 @@ socket.addEventListener("close", (event) => {
 
 socket.addEventListener("message", (event) => {
   const data = event.detail.data;
-  if (data.type === "message") {
-    const time = new Date(data.sent_at).toLocaleTimeString();
-    addLine("message", ["time", time], ["strong", data.user], ["span", data.text]);
-  } else if (data.type === "presence") {
-    online.replaceChildren(
-      ...data.users.map((name) => {
-        const item = document.createElement("li");
-        item.textContent = name;
-        return item;
-      }),
-    );
-  } else if (data.type === "error") {
-    addLine("system error", ["span", data.message]);
-  }
+  if (data.type === "error") addLine("system error", ["span", data.message]);
 });
 
 composer.addEventListener("submit", (event) => {
@@ -125,3 +250,9 @@ composer.addEventListener("submit", (event) => {
     }
   }
 });
+
+// Asked once the connection opens (and presence again after every reconnect): the
+// room's last messages, who is here, and the other rooms.
+loadRoom();
+socket.presence(room);
+for (const { channel } of followed) socket.subscribe(channel);

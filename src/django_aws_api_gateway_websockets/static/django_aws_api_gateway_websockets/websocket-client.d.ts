@@ -69,6 +69,18 @@ export interface ApiGatewayWebSocketOptions {
    * `message_id=True` is delivered at least once. 0 turns it off. Default 1000.
    */
   rememberMessageIds?: number;
+  /**
+   * The handler names of the channel requests, for a view that aliased them (`join =
+   * WebSocketView.subscribe`). Default: each request's own name.
+   */
+  channelMessages?: Partial<ChannelMessageNames>;
+  /**
+   * Where the last sequence number of each channel is kept across page loads, so a
+   * reopened page resumes where it stopped (`window.localStorage`). Default null: memory.
+   */
+  seqStorage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
+  /** The prefix of the seqStorage keys (one key per channel). Default "apigw-ws-seq:". */
+  seqStorageKey?: string;
   /** Connect from the constructor. Default true; otherwise call connect(). */
   autoConnect?: boolean;
   /** Injection points, for tests and non-browser runtimes. */
@@ -86,6 +98,18 @@ export interface ApiGatewayWebSocketOptions {
 export declare const DEFAULTS: Readonly<Required<Omit<ApiGatewayWebSocketOptions,
   "url" | "tokenUrl" | "WebSocket" | "fetch" | "setTimeout" | "clearTimeout" | "random" | "now"
   | "getCookie" | "onlineTarget">>>;
+
+/** The channel requests, each a handler of WebSocketView (CHANNEL_HANDLERS). */
+export interface ChannelMessageNames {
+  subscribe: string;
+  unsubscribe: string;
+  presence: string;
+  resume: string;
+  history: string;
+}
+
+/** The default handler names of the channel requests. */
+export declare const CHANNEL_MESSAGES: Readonly<ChannelMessageNames>;
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -168,6 +192,98 @@ export interface CloseDetail {
   refusal?: RefusalCode;
 }
 
+/** A message sent to a channel, delivered in sequence order, each seq once. */
+export interface ChannelMessageDetail<T = unknown> {
+  channel: string;
+  /** The channel's sequence number; null for a channel that keeps no history. */
+  seq: number | null;
+  /** What the server sent (send_to_channel's `data`). */
+  data: T;
+  /** When it was sent (ISO 8601), for a message from history; null for a live one. */
+  sentAt: string | null;
+  /** True when it came from history (a resume or history()), false when live. */
+  replayed: boolean;
+}
+
+export interface ChannelDetail {
+  channel: string;
+}
+
+/** A channel member: the user's id and the public data the view chose for them. */
+export interface ChannelMember<D = Record<string, unknown>> {
+  user: string;
+  data: D;
+}
+
+export interface PresenceDetail {
+  channel: string;
+  /** Everyone in the channel now: user id -> data. */
+  members: Map<string, Record<string, unknown>>;
+}
+
+export interface MemberDetail extends PresenceDetail {
+  /** Who joined (first connection) or left (last connection); `data` is {} on leaving. */
+  member: ChannelMember;
+}
+
+export interface ResetDetail {
+  channel: string;
+  /**
+   * The channel's last sequence number: what the client last saw is older than the
+   * history holds, so the page reloads the channel's state (e.g. with history()).
+   */
+  lastSeq: number | null;
+}
+
+/**
+ * Why the server refused a channel request:
+ * - "invalid_channel": not a valid channel name;
+ * - "forbidden": the user may not join the channel;
+ * - "too_many_subscriptions": the connection has WEBSOCKETS["max_subscriptions"];
+ * - "primary_channel": the connect channel cannot be unsubscribed;
+ * - "not_member": the connection is not in the channel (presence, resume, history);
+ * - "no_history": the channel keeps no history (resume, history).
+ */
+export type ChannelRefusalReason =
+  | "invalid_channel"
+  | "forbidden"
+  | "too_many_subscriptions"
+  | "primary_channel"
+  | "not_member"
+  | "no_history";
+
+export interface ChannelRefusedDetail {
+  /** The handler name of the refused request ("subscribe", ...). */
+  request: string;
+  channel: string;
+  reason: ChannelRefusalReason | string;
+  /** A text for people. */
+  message: string;
+}
+
+/** One message of a channel's history. */
+export interface HistoryEntry<T = unknown> {
+  seq: number;
+  data: T;
+  /** ISO 8601. */
+  sent_at: string;
+}
+
+export interface HistoryAnswer<T = unknown> {
+  channel: string;
+  /** Oldest first. */
+  messages: HistoryEntry<T>[];
+  /** The channel's last sequence number. */
+  lastSeq: number;
+}
+
+/** history() rejects with this when the server refused the request. */
+export declare class ChannelRefusedError extends Error {
+  readonly request: string;
+  readonly channel: string;
+  readonly reason: ChannelRefusalReason | string;
+}
+
 export declare class ClientEvent<T = unknown> extends Event {
   constructor(type: string, detail: T);
   readonly detail: T;
@@ -180,6 +296,21 @@ interface ApiGatewayWebSocketEventMap {
   /** The token endpoint refused with a reason code; "reconnecting" or "close" follows. */
   refused: ClientEvent<RefusedDetail>;
   close: ClientEvent<CloseDetail>;
+  /**
+   * A message sent to a channel: in order, each seq once, history before live messages
+   * after a reconnect. These messages do not fire "message".
+   */
+  channelmessage: ClientEvent<ChannelMessageDetail>;
+  subscribed: ClientEvent<ChannelDetail>;
+  unsubscribed: ClientEvent<ChannelDetail>;
+  /** The answer to presence(): the whole members map (a long list added up first). */
+  presence: ClientEvent<PresenceDetail>;
+  member_added: ClientEvent<MemberDetail>;
+  member_removed: ClientEvent<MemberDetail>;
+  /** Resuming is impossible: the page reloads the channel's state. */
+  reset: ClientEvent<ResetDetail>;
+  /** The server refused a subscribe, unsubscribe, presence, resume or history request. */
+  channelrefused: ClientEvent<ChannelRefusedDetail>;
 }
 
 export declare class ApiGatewayWebSocket extends EventTarget {
@@ -206,6 +337,28 @@ export declare class ApiGatewayWebSocket extends EventTarget {
    * @throws MessageTooLargeError, QueueFullError, ClosedError
    */
   send(handler: string, payload?: Record<string, unknown>, options?: { route?: string }): boolean;
+  /** The channels subscribe() added (not the primary one), in the order added. */
+  readonly subscriptions: string[];
+  /**
+   * Subscribe to `channel` now (or when the connection opens) and again after every
+   * reconnect, until unsubscribe() or a refusal. Answered by "subscribed" or
+   * "channelrefused"; a known last seq is then resumed.
+   */
+  subscribe(channel: string): void;
+  /** Stop following `channel`; answered by "unsubscribed" or "channelrefused". */
+  unsubscribe(channel: string): void;
+  /** Ask who is in `channel`, now and after every reconnect ("presence" event). */
+  presence(channel: string): void;
+  /** The members of `channel` known so far: user id -> data (empty if unknown). */
+  members(channel: string): Map<string, Record<string, unknown>>;
+  /**
+   * The last `limit` (default 50) messages of `channel`, oldest first. Those newer than
+   * the last seq seen also arrive as "channelmessage" events, before any live message.
+   * @throws TypeError for an empty channel or a limit under 1
+   */
+  history<T = unknown>(channel: string, limit?: number): Promise<HistoryAnswer<T>>;
+  /** The last sequence number delivered on `channel` (or kept in seqStorage), or null. */
+  lastSeq(channel: string): number | null;
   addEventListener<K extends keyof ApiGatewayWebSocketEventMap>(
     type: K,
     listener: (event: ApiGatewayWebSocketEventMap[K]) => void,
@@ -215,6 +368,16 @@ export declare class ApiGatewayWebSocket extends EventTarget {
     type: string,
     listener: EventListenerOrEventListenerObject | null,
     options?: boolean | AddEventListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof ApiGatewayWebSocketEventMap>(
+    type: K,
+    listener: (event: ApiGatewayWebSocketEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
   ): void;
 }
 

@@ -5,6 +5,11 @@
 // connection lives longer than 2 hours, and messages are capped at 128 KB. This module
 // handles all of them so that pages only deal with "open", "message", "reconnecting" and
 // "close". ES module, no build step, no dependencies. Types: websocket-client.d.ts.
+// Channels (subscriptions, presence, history and resume) are in websocket-channels.js.
+
+import { CHANNEL_MESSAGES, ChannelTracker } from "./websocket-channels.js";
+
+export { CHANNEL_MESSAGES, ChannelRefusedError } from "./websocket-channels.js";
 
 /** The largest message API Gateway accepts, in bytes of UTF-8. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -39,6 +44,11 @@ export const DEFAULTS = Object.freeze({
   // Message ids remembered to drop a second copy (background sends with message_id=True
   // are delivered at least once). 0 turns the check off.
   rememberMessageIds: 1000,
+  // The handler names of the channel requests, for a view that renamed them.
+  channelMessages: CHANNEL_MESSAGES,
+  // Where the last seq of each channel is kept across page loads (localStorage), if any.
+  seqStorage: null,
+  seqStorageKey: "apigw-ws-seq:",
   autoConnect: true,
 });
 
@@ -205,7 +215,56 @@ export class ApiGatewayWebSocket extends EventTarget {
     this._queue = [];
     this._seenIds = new Set(); // insertion order is age: the oldest is dropped first
     this._timers = { retry: null, connect: null, heartbeat: null, rotate: null };
+    this._channels = new ChannelTracker({
+      names: this.options.channelMessages,
+      storage: this.options.seqStorage,
+      storageKey: this.options.seqStorageKey,
+      emit: (type, detail) => this.dispatchEvent(new ClientEvent(type, detail)),
+      send: (handler, payload) => this.send(handler, payload),
+      primary: () => this.channel,
+    });
     if (this.options.autoConnect) this.connect();
+  }
+
+  /** The channels subscribe() added (besides the primary one), in the order added. */
+  get subscriptions() {
+    return [...this._channels.wanted];
+  }
+
+  /**
+   * Subscribe this connection to `channel`, and again after every reconnect, until
+   * unsubscribe(). A "subscribed" or "channelrefused" event answers.
+   */
+  subscribe(channel) {
+    this._channels.subscribe(channel);
+  }
+
+  /** Leave a channel subscribe() added; an "unsubscribed" event answers. */
+  unsubscribe(channel) {
+    this._channels.unsubscribe(channel);
+  }
+
+  /** Ask who is in `channel` (again after every reconnect); a "presence" event answers. */
+  presence(channel) {
+    this._channels.presence(channel);
+  }
+
+  /** The members of `channel` known so far: user id -> the data the server gave. */
+  members(channel) {
+    return this._channels.members(channel);
+  }
+
+  /**
+   * The last `limit` messages of `channel`, oldest first. Those newer than the last seq
+   * seen also arrive as "channelmessage" events, in order, before any live message.
+   */
+  history(channel, limit = 50) {
+    return this._channels.history(channel, limit);
+  }
+
+  /** The last sequence number delivered on `channel` (kept in seqStorage), or null. */
+  lastSeq(channel) {
+    return this._channels.lastSeq(channel);
   }
 
   /** Messages waiting for the connection. */
@@ -436,6 +495,7 @@ export class ApiGatewayWebSocket extends EventTarget {
     if (queue.length) this._lastSentAt = this._now();
     this._armHeartbeat();
     this._armRotation();
+    this._channels.opened();
     this.dispatchEvent(new ClientEvent("open", { rotated, flushed: queue.length }));
   }
 
@@ -529,6 +589,7 @@ export class ApiGatewayWebSocket extends EventTarget {
       }
     }
     if (this._isDuplicate(data)) return;
+    if (this._channels.handle(data)) return;
     this.dispatchEvent(new ClientEvent("message", { data, raw }));
   }
 
@@ -598,6 +659,7 @@ export class ApiGatewayWebSocket extends EventTarget {
   }
 
   _setState(state) {
+    if (state !== "open") this._channels.closed();
     this.state = state;
   }
 
