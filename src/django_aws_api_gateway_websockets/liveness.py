@@ -25,11 +25,10 @@ from django.utils import timezone
 
 from .conf import get_setting
 from .departures import mark_gone
-from .messaging.background import task
-from .messaging.connections import probe_connections
 from .messaging.policy import Verdict
 from .messaging.recipients import recipient_pages
 from .models import WebSocketSession
+from .task_framework import task
 
 
 @dataclass
@@ -59,6 +58,8 @@ def expire_sessions(batch_size: int | None = None) -> int:
 def probe_silent_sessions(batch_size: int | None = None, into: Liveness | None = None) -> Liveness:
     """Ask API Gateway about sessions silent for longer than ``session_idle_seconds``
     and mark the gone ones disconnected: a page read and one UPDATE per batch."""
+    from .messaging.connections import probe_connections  # AWS code: imported on first use
+
     result = into or Liveness()
     cutoff = timezone.now() - timedelta(seconds=get_setting("session_idle_seconds"))
     silent = WebSocketSession.objects.filter(updated_on__lt=cutoff)

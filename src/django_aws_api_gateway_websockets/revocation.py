@@ -27,10 +27,9 @@ from django.utils.crypto import constant_time_compare
 
 from .departures import mark_gone
 from .hashing import hash_session_key, hash_user_auth, session_key_hashes, user_auth_hashes
-from .messaging.background import task
-from .messaging.connections import close_connections
 from .messaging.policy import Verdict
 from .models import WebSocketSession, WebSocketToken
+from .task_framework import task
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +143,8 @@ def _enqueue_close(rows: list[list[Any]]) -> None:
 @task()
 def close_connections_task(rows: list[list[Any]]) -> dict[str, int]:
     """``DELETE @connections/{id}`` for each ``[pk, connection_id, gateway_id]``."""
+    from .messaging.connections import close_connections  # AWS code: imported on first use
+
     try:
         verdicts = close_connections((row[0], row[1], row[2]) for row in rows)
     except Exception:

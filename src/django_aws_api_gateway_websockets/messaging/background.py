@@ -27,17 +27,13 @@ from django.db.models import QuerySet
 from .. import conf, metrics
 from ..departures import mark_gone
 from ..models import SendBatch, SendRecord, WebSocketSession
+from ..task_framework import task
 from . import records
 from .payload import encode_message
 from .policy import Verdict
 from .recipients import Endpoints
 from .results import Delivery
 from .transport import BotoBroadcast, Broadcast, SendSettings, Target, get_transport
-
-try:
-    from django.tasks import task  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # Django < 6
-    from django_tasks import task  # type: ignore[no-redef,unused-ignore]
 
 #: The key of the id stamped on a message when the sender asks for one.
 MESSAGE_ID_KEY = "message_id"

@@ -5,13 +5,16 @@ endpoints looked up once per gateway (gone sessions are marked by ``departures``
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.db.models import QuerySet
 
 from ..models import ApiGateway, WebSocketSession
 from .endpoint import connection_url, is_aws_endpoint, management_endpoint, signing_region
-from .signing import ManagementApiSigner, current_credentials
+
+if TYPE_CHECKING:  # botocore is imported by the first send, not when the app loads
+    from .signing import ManagementApiSigner
 
 Row = tuple[int, str, "int | None"]
 #: ``(pk, connection_id, url, host)``: where one session's ``@connections`` calls go.
@@ -72,4 +75,6 @@ class Endpoints:
 
 def new_signer(endpoint: str) -> ManagementApiSigner:
     """A signer with fresh credentials (dummy ones for a local endpoint without any)."""
+    from .signing import ManagementApiSigner, current_credentials
+
     return ManagementApiSigner(current_credentials(is_aws_endpoint(endpoint)), signing_region())
