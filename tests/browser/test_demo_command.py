@@ -4,6 +4,7 @@ the local gateway, and Ctrl-C stops both cleanly (also when run again on its dat
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -108,12 +109,15 @@ def test_make_demo_passes_the_ports_on(variables: list[str], command: str) -> No
     make = shutil.which("make")
     if make is None:
         pytest.skip("needs make on PATH")
+    # Run from `make test` too: the outer make's variables must not reach this one.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     result = subprocess.run(
-        [make, "--dry-run", "--always-make", "demo", *variables],
+        [make, "--dry-run", "--always-make", "--no-print-directory", "demo", *variables],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
+        env=env,
     )
     assert result.stdout.splitlines()[-1].strip().endswith(command), result.stdout
 
