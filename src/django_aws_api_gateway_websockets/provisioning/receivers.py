@@ -12,9 +12,6 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from ..models import ApiGatewayAdditionalRoute
-from .records import push_enabled
-from .seams import after_commit
-from .sync import remove_route
 
 
 def _deleted_as_routes(origin: Any) -> bool:
@@ -29,5 +26,10 @@ def delete_route_in_aws(
 ) -> None:
     if getattr(instance, "aws_delete_handled", False) or not _deleted_as_routes(origin):
         return
+    # AWS code, imported when a route is deleted rather than when the app loads.
+    from .records import push_enabled
+    from .seams import after_commit
+    from .sync import remove_route
+
     if instance.deployed and instance.api_gateway.is_deployed and push_enabled(None):
         after_commit(partial(remove_route, instance))
