@@ -54,7 +54,7 @@ def keep(channel: str, data: str) -> int:
     """Number the message ``data`` (its JSON) and keep it in the channel's history;
     its number."""
     if connection.vendor == "postgresql":
-        lazy = not connection.in_atomic_block  # the caller's commit is the caller's
+        lazy = connection.get_autocommit()  # in a transaction, the caller's commit decides
         with connection.cursor() as cursor:
             sql = statement(("history_keep", lazy), lambda: _keep_sql(lazy))
             cursor.execute(sql, [channel, channel, data])

@@ -139,7 +139,7 @@ def close_session(connection_id: str, gateway: ApiGateway | None) -> WebSocketSe
     # Outside a transaction of the caller's, on PostgreSQL, the statement commits without
     # waiting for the disk: $disconnect is best effort, and a row a crash leaves
     # connected is what a lost $disconnect leaves, which liveness probes settle.
-    lazy_commit = connection.vendor == "postgresql" and not connection.in_atomic_block
+    lazy_commit = connection.vendor == "postgresql" and connection.get_autocommit()
     sql = statement(
         ("close_session", gateway is None, lazy_commit),
         lambda: _close_sql(gateway is None, lazy_commit),

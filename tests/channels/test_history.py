@@ -190,6 +190,24 @@ def test_outside_a_transaction_the_row_is_freed_before_the_disk_write(history_on
     assert kept_seqs() == [1]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_in_a_transaction_of_the_callers_its_commit_decides(history_on):
+    from django.db import transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    transaction.set_autocommit(False)  # a transaction opened without atomic()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            history.keep(ROOM, '{"a": 1}')
+        transaction.commit()
+    finally:
+        transaction.set_autocommit(True)
+    (keep_sql,) = (query["sql"] for query in queries.captured_queries)
+    assert "synchronous_commit" not in keep_sql
+    assert kept_seqs() == [1]
+
+
 def test_a_rolled_back_number_is_given_again_so_none_is_skipped(history_on, db):
     from django.db import transaction
 
