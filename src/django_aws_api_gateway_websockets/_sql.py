@@ -36,6 +36,24 @@ def statement(key: Any, build: Callable[[], str]) -> str:
     return found
 
 
+def counting_upsert(
+    model: type[models.Model], keys: Sequence[str], counter: str, inserted: Sequence[str]
+) -> str:
+    """``INSERT`` a row of ``inserted`` fields (values as ``%s`` parameters, ``counter``
+    as 1) or, when ``keys`` match a row, add 1 to its ``counter``; ``RETURNING`` the
+    counter, so 1 means the row was made. The matched row stays locked until commit."""
+    table, column = table_and_columns(model)
+    count = column[counter]
+    names = ", ".join([*(column[field] for field in inserted), count])
+    values = ", ".join(["%s"] * len(inserted) + ["1"])
+    return (
+        # Identifiers come from the model's metadata; values are parameters.
+        f"INSERT INTO {table} AS existing ({names}) VALUES ({values}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(column[key] for key in keys)}) "
+        f"DO UPDATE SET {count} = existing.{count} + 1 RETURNING {count}"
+    )
+
+
 def related_columns(model: type[models.Model], foreign_key: str) -> list[str]:
     """One scalar subquery per concrete column of the ``model`` row whose primary key is
     ``foreign_key`` (a qualified column): NULLs when there is none.

@@ -37,7 +37,7 @@ from django.db.models import BigIntegerField, ExpressionWrapper, OuterRef, Q, Qu
 from django.utils import timezone
 
 from . import conf
-from ._sql import instance_from_row, statement, table_and_columns
+from ._sql import counting_upsert, instance_from_row, statement, table_and_columns
 from .models import ChannelMessage, ChannelSequence
 
 #: The largest sequence number a channel can reach (a signed 64-bit column).
@@ -72,14 +72,7 @@ def keep(channel: str, data: str) -> int:
 
 
 def _next_seq_sql() -> str:
-    table, column = table_and_columns(ChannelSequence)
-    last = column["last_seq"]
-    return (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {table} AS seqrow ({column['channel_name']}, {last}) "  # noqa: S608
-        f"VALUES (%s, 1) ON CONFLICT ({column['channel_name']}) "
-        f"DO UPDATE SET {last} = seqrow.{last} + 1 RETURNING {last}"
-    )
+    return counting_upsert(ChannelSequence, ["channel_name"], "last_seq", ["channel_name"])
 
 
 def _keep_sql(lazy: bool = False) -> str:

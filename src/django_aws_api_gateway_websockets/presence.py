@@ -32,7 +32,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.dispatch import receiver
 from django.utils import timezone
 
-from ._sql import statement, table_and_columns
+from ._sql import counting_upsert, statement
 from .conf import get_channel_pattern, get_setting
 from .departures import sessions_disconnected
 from .models import MAX_MESSAGE_SIZE, ChannelPresence, ChannelSubscription, WebSocketSession
@@ -191,14 +191,11 @@ def _upsert(channel: str, user_id: Any, data: dict[str, Any]) -> int:
 
 
 def _upsert_sql() -> str:
-    table, column = table_and_columns(ChannelPresence)
-    joins = column["joins"]
-    return (
-        # Identifiers come from the model's metadata; values are parameters.
-        f"INSERT INTO {table} ({column['channel_name']}, {column['user']}, "  # noqa: S608
-        f"{column['data']}, {joins}, {column['joined_on']}) VALUES (%s, %s, %s, 1, %s) "
-        f"ON CONFLICT ({column['channel_name']}, {column['user']}) "
-        f"DO UPDATE SET {joins} = {table}.{joins} + 1 RETURNING {joins}"
+    return counting_upsert(
+        ChannelPresence,
+        ["channel_name", "user"],
+        "joins",
+        ["channel_name", "user", "data", "joined_on"],
     )
 
 
